@@ -1,0 +1,63 @@
+"""The API's aiohttp application and its lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+import structlog
+from aiohttp import web
+
+from libs.common.crypto import KeyRing
+from libs.common.db import create_pool
+from libs.common.kafka import EventProducer
+from libs.common.outbox import OutboxRelay
+from libs.common.service import start_health_server
+
+from .auth import basic_auth
+from .context import KEYRING, POOL, SETTINGS
+from .middleware import twilio_errors
+from .routes import routes
+from .settings import ApiSettings
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(
+    settings: ApiSettings, pool: asyncpg.Pool, keyring: KeyRing
+) -> web.Application:
+    """The REST application; the caller owns the pool."""
+    app = web.Application(
+        middlewares=[twilio_errors, basic_auth],
+        client_max_size=settings.max_request_bytes,
+    )
+    app[SETTINGS] = settings
+    app[POOL] = pool
+    app[KEYRING] = keyring
+    app.add_routes(routes)
+    return app
+
+
+async def serve(settings: ApiSettings, stop: asyncio.Event) -> None:
+    """Run the API and its outbox relay until ``stop`` is set."""
+    keyring = KeyRing.parse(settings.master_key.get_secret_value())
+    pool = await create_pool(settings)
+    producer = EventProducer(settings)
+    await producer.start()
+    relay = asyncio.create_task(OutboxRelay(pool, producer).run(), name="outbox-relay")
+    runner = web.AppRunner(create_app(settings, pool, keyring), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.api_host, settings.api_port).start()
+    health = await start_health_server(settings, ready=lambda: True)
+    log.info("api_listening", host=settings.api_host, port=settings.api_port)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        relay.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay
+        await health.cleanup()
+        await producer.stop()
+        await pool.close()

@@ -1,0 +1,341 @@
+"""HTTP handlers: parse, call the domain functions, render. Nothing else."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from libs.common import sids
+from libs.common.errors import ApiError, NotFoundError
+
+from . import certificates, domains, messages, messaging_services, senders
+from .context import KEYRING, POOL, SETTINGS, account_of
+from .forms import Form
+from .render import iso8601
+
+routes = web.RouteTableDef()
+
+MESSAGES = "/2010-04-01/Accounts/{account_sid}/Messages"
+DOMAIN = "/v1/LinkShortening/Domains/{domain_sid}"
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+
+def _json(body: dict[str, Any], status: int = 200) -> web.Response:
+    return web.json_response(body, status=status)
+
+
+def _no_content() -> web.Response:
+    return web.Response(status=204)
+
+
+def _base_url(request: web.Request) -> str:
+    return request.app[SETTINGS].public_base_url.rstrip("/")
+
+
+def _path_sid(request: web.Request, name: str, prefix: str) -> str:
+    value = request.match_info[name]
+    if not sids.is_sid(value, prefix):
+        raise NotFoundError(request.path)
+    return value
+
+
+async def _form(request: web.Request) -> Form:
+    return await request.post()  # type: ignore[return-value]
+
+
+# --- Messages (2010-04-01) ---------------------------------------------------
+
+
+@routes.post(MESSAGES + ".json")
+async def create_message(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    account_sid = account_of(request)
+    message = messages.read_request(
+        await _form(request),
+        now=messages.now_utc(),
+        min_lead=timedelta(seconds=settings.schedule_min_lead_s),
+        max_lead=timedelta(seconds=settings.schedule_max_lead_s),
+    )
+    pool = request.app[POOL]
+    await messages.check_account_resources(
+        pool, account_sid, message, settings.max_scheduled_per_account
+    )
+    row = await messages.insert_message(pool, account_sid, message)
+    return _json(messages.render_message(row), status=201)
+
+
+@routes.get(MESSAGES + "/{sid}.json")
+async def fetch_message(request: web.Request) -> web.Response:
+    sid = _path_sid(request, "sid", sids.MESSAGE)
+    row = await messages.fetch_message(request.app[POOL], account_of(request), sid)
+    return _json(messages.render_message(row))
+
+
+@routes.post(MESSAGES + "/{sid}.json")
+async def update_message(request: web.Request) -> web.Response:
+    sid = _path_sid(request, "sid", sids.MESSAGE)
+    form = await _form(request)
+    pool, account_sid = request.app[POOL], account_of(request)
+    status, body = form.get("Status"), form.get("Body")
+    if status not in (None, "canceled"):
+        raise ApiError(20001, f"Status {status!r} is not supported; use 'canceled'.")
+    if status is None and body != "":
+        raise ApiError(20001, "Provide Status=canceled or an empty Body.")
+    if status == "canceled":
+        row = await messages.cancel_message(pool, account_sid, sid)
+    if body == "":
+        row = await messages.redact_message(pool, account_sid, sid)
+    return _json(messages.render_message(row))
+
+
+# --- Messaging Services (v1) -------------------------------------------------
+
+
+@routes.post("/v1/Services")
+async def create_service(request: web.Request) -> web.Response:
+    row = await messaging_services.create_service(
+        request.app[POOL], account_of(request), await _form(request)
+    )
+    return _json(messaging_services.render_service(row, _base_url(request)), 201)
+
+
+@routes.get("/v1/Services")
+async def list_services(request: web.Request) -> web.Response:
+    page_size = _page_size(request)
+    page = _page_number(request)
+    rows = await messaging_services.list_services(
+        request.app[POOL], account_of(request), page_size + 1, page * page_size
+    )
+    base = _base_url(request)
+    url = f"{base}/v1/Services?PageSize={page_size}"
+    return _json(
+        {
+            "services": [
+                messaging_services.render_service(r, base) for r in rows[:page_size]
+            ],
+            "meta": {
+                "page": page,
+                "page_size": page_size,
+                "first_page_url": f"{url}&Page=0",
+                "previous_page_url": f"{url}&Page={page - 1}" if page else None,
+                "next_page_url": f"{url}&Page={page + 1}"
+                if len(rows) > page_size
+                else None,
+                "url": f"{url}&Page={page}",
+                "key": "services",
+            },
+        }
+    )
+
+
+@routes.get("/v1/Services/{sid}")
+async def fetch_service(request: web.Request) -> web.Response:
+    sid = _path_sid(request, "sid", sids.SERVICE)
+    row = await messaging_services.fetch_service(
+        request.app[POOL], account_of(request), sid
+    )
+    return _json(messaging_services.render_service(row, _base_url(request)))
+
+
+@routes.post("/v1/Services/{sid}")
+async def update_service(request: web.Request) -> web.Response:
+    sid = _path_sid(request, "sid", sids.SERVICE)
+    row = await messaging_services.update_service(
+        request.app[POOL], account_of(request), sid, await _form(request)
+    )
+    return _json(messaging_services.render_service(row, _base_url(request)))
+
+
+@routes.delete("/v1/Services/{sid}")
+async def delete_service(request: web.Request) -> web.Response:
+    sid = _path_sid(request, "sid", sids.SERVICE)
+    await messaging_services.delete_service(request.app[POOL], account_of(request), sid)
+    return _no_content()
+
+
+@routes.post("/v1/Services/{sid}/PhoneNumbers")
+async def add_service_number(request: web.Request) -> web.Response:
+    service_sid = _path_sid(request, "sid", sids.SERVICE)
+    pool, account_sid = request.app[POOL], account_of(request)
+    await messaging_services.fetch_service(pool, account_sid, service_sid)
+    form = await _form(request)
+    number_sid = form.get("PhoneNumberSid")
+    if not isinstance(number_sid, str) or not sids.is_sid(
+        number_sid, sids.PHONE_NUMBER
+    ):
+        raise ApiError(21451, "PhoneNumberSid must be a PN SID.")
+    number = await senders.add_to_service(pool, account_sid, service_sid, number_sid)
+    base = _base_url(request)
+    return _json(
+        {
+            "sid": number.sid,
+            "account_sid": account_sid,
+            "service_sid": service_sid,
+            "phone_number": number.phone_number,
+            "country_code": None,
+            "capabilities": ["SMS"],
+            "date_created": None,
+            "date_updated": None,
+            "url": f"{base}/v1/Services/{service_sid}/PhoneNumbers/{number.sid}",
+        },
+        201,
+    )
+
+
+# --- Link shortening (v1) ----------------------------------------------------
+
+
+@routes.post("/v1/LinkShortening/Domains")
+async def create_domain(request: web.Request) -> web.Response:
+    form = await _form(request)
+    name = form.get("DomainName")
+    if not isinstance(name, str) or not name:
+        raise ApiError(domains.DOMAIN_INVALID, "Required parameter DomainName missing.")
+    row = await domains.create_domain(request.app[POOL], account_of(request), name)
+    return _json(domains.render_domain(row, _base_url(request)), 201)
+
+
+@routes.get(DOMAIN)
+async def fetch_domain(request: web.Request) -> web.Response:
+    sid = _path_sid(request, "domain_sid", sids.DOMAIN)
+    row = await domains.fetch_domain(request.app[POOL], account_of(request), sid)
+    return _json(domains.render_domain(row, _base_url(request)))
+
+
+@routes.post(DOMAIN + "/Certificate")
+async def upload_certificate(request: web.Request) -> web.Response:
+    sid = _path_sid(request, "domain_sid", sids.DOMAIN)
+    tls_cert = (await _form(request)).get("TlsCert")
+    if not isinstance(tls_cert, str) or not tls_cert.strip():
+        raise ApiError(
+            certificates.CERT_OR_KEY_MISSING, "Required parameter TlsCert missing."
+        )
+    cert = await certificates.store_certificate(
+        request.app[POOL],
+        request.app[KEYRING],
+        account_of(request),
+        sid,
+        tls_cert,
+        allow_self_signed=request.app[SETTINGS].allow_self_signed_certificates,
+    )
+    return _json(certificates.render_certificate(cert, _base_url(request)))
+
+
+@routes.get(DOMAIN + "/Certificate")
+async def fetch_certificate(request: web.Request) -> web.Response:
+    sid = _path_sid(request, "domain_sid", sids.DOMAIN)
+    cert = await certificates.fetch_certificate(
+        request.app[POOL], account_of(request), sid
+    )
+    return _json(certificates.render_certificate(cert, _base_url(request)))
+
+
+@routes.delete(DOMAIN + "/Certificate")
+async def delete_certificate(request: web.Request) -> web.Response:
+    sid = _path_sid(request, "domain_sid", sids.DOMAIN)
+    await certificates.delete_certificate(request.app[POOL], account_of(request), sid)
+    return _no_content()
+
+
+@routes.post(DOMAIN + "/Config")
+async def update_config(request: web.Request) -> web.Response:
+    sid = _path_sid(request, "domain_sid", sids.DOMAIN)
+    row = await domains.upsert_config(
+        request.app[POOL], account_of(request), sid, await _form(request)
+    )
+    return _json(domains.render_config(row, _base_url(request)))
+
+
+@routes.get(DOMAIN + "/Config")
+async def fetch_config(request: web.Request) -> web.Response:
+    sid = _path_sid(request, "domain_sid", sids.DOMAIN)
+    row = await domains.fetch_config(request.app[POOL], account_of(request), sid)
+    return _json(domains.render_config(row, _base_url(request)))
+
+
+@routes.post(DOMAIN + "/MessagingServices/{service_sid}")
+async def associate_service(request: web.Request) -> web.Response:
+    domain_sid = _path_sid(request, "domain_sid", sids.DOMAIN)
+    service_sid = _path_sid(request, "service_sid", sids.SERVICE)
+    await domains.associate_service(
+        request.app[POOL], account_of(request), domain_sid, service_sid
+    )
+    return _json(_association(request, domain_sid, service_sid), 201)
+
+
+@routes.delete(DOMAIN + "/MessagingServices/{service_sid}")
+async def dissociate_service(request: web.Request) -> web.Response:
+    domain_sid = _path_sid(request, "domain_sid", sids.DOMAIN)
+    service_sid = _path_sid(request, "service_sid", sids.SERVICE)
+    await domains.dissociate_service(
+        request.app[POOL], account_of(request), domain_sid, service_sid
+    )
+    return _no_content()
+
+
+@routes.get("/v1/LinkShortening/MessagingService/{service_sid}/DomainConfig")
+async def fetch_service_domain_config(request: web.Request) -> web.Response:
+    service_sid = _path_sid(request, "service_sid", sids.SERVICE)
+    row = await domains.service_domain(
+        request.app[POOL], account_of(request), service_sid
+    )
+    base = _base_url(request)
+    return _json(
+        {
+            "domain_sid": row["domain_sid"],
+            "config_sid": row["config_sid"],
+            "messaging_service_sid": service_sid,
+            "fallback_url": row["fallback_url"],
+            "callback_url": row["callback_url"],
+            "continue_on_failure": row["continue_on_failure"],
+            "date_created": iso8601(row["date_created"]),
+            "date_updated": iso8601(row["date_updated"]),
+            "url": f"{base}/v1/LinkShortening/MessagingService/{service_sid}"
+            "/DomainConfig",
+        }
+    )
+
+
+@routes.get("/v1/LinkShortening/MessagingServices/{service_sid}/Domain")
+async def fetch_service_domain(request: web.Request) -> web.Response:
+    service_sid = _path_sid(request, "service_sid", sids.SERVICE)
+    row = await domains.service_domain(
+        request.app[POOL], account_of(request), service_sid
+    )
+    base = _base_url(request)
+    return _json(
+        {
+            "domain_sid": row["domain_sid"],
+            "messaging_service_sid": service_sid,
+            "url": f"{base}/v1/LinkShortening/MessagingServices/{service_sid}/Domain",
+        }
+    )
+
+
+def _association(
+    request: web.Request, domain_sid: str, service_sid: str
+) -> dict[str, Any]:
+    base = _base_url(request)
+    return {
+        "domain_sid": domain_sid,
+        "messaging_service_sid": service_sid,
+        "url": f"{base}/v1/LinkShortening/Domains/{domain_sid}"
+        f"/MessagingServices/{service_sid}",
+    }
+
+
+def _page_size(request: web.Request) -> int:
+    raw = request.query.get("PageSize", str(DEFAULT_PAGE_SIZE))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise ApiError(20001, "PageSize must be between 1 and 1000.")
+    return int(raw)
+
+
+def _page_number(request: web.Request) -> int:
+    raw = request.query.get("Page", "0")
+    if not raw.isdigit():
+        raise ApiError(20001, "Page must be a non-negative integer.")
+    return int(raw)

@@ -1,0 +1,24 @@
+"""Settings of the API service."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from libs.common.settings import CommonSettings
+
+
+class ApiSettings(CommonSettings):
+    """Where the API listens, how it names itself, and the scheduling window."""
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8080, ge=0, le=65535)
+    # Absolute URLs in v1 resources (``url``, ``meta.*_url``) start with this.
+    public_base_url: str = "http://127.0.0.1:8080"
+    # Twilio accepts SendAt between 300 s and 35 days ahead; both are settable.
+    schedule_min_lead_s: int = Field(default=300, ge=0)
+    schedule_max_lead_s: int = Field(default=35 * 24 * 3600, gt=0)
+    max_scheduled_per_account: int = Field(default=500_000, gt=0)
+    # Refuse self-signed certificates unless the operator runs a private CA.
+    allow_self_signed_certificates: bool = False
+    short_link_ttl_days: int = Field(default=90, gt=0)
+    max_request_bytes: int = Field(default=1024 * 1024, gt=0)
