@@ -83,3 +83,13 @@ async def _supervise(name: str, settings: CommonSettings, serve: Serve) -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await task
     log.info("service_stopped", name=name)
+
+
+async def wait_for_stop(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
+    """Return once ``stop`` is set; re-raise at once if a background task dies."""
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    for task in done:
+        if task is not stopper:
+            task.result()

@@ -13,7 +13,7 @@ from libs.common.crypto import KeyRing
 from libs.common.db import create_pool
 from libs.common.kafka import EventProducer
 from libs.common.outbox import OutboxRelay
-from libs.common.service import start_health_server
+from libs.common.service import start_health_server, wait_for_stop
 
 from .auth import basic_auth
 from .context import KEYRING, POOL, SETTINGS
@@ -52,7 +52,7 @@ async def serve(settings: ApiSettings, stop: asyncio.Event) -> None:
     health = await start_health_server(settings, ready=lambda: True)
     log.info("api_listening", host=settings.api_host, port=settings.api_port)
     try:
-        await stop.wait()
+        await wait_for_stop(stop, [relay])
     finally:
         await runner.cleanup()
         relay.cancel()

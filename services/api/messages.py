@@ -13,13 +13,13 @@ from libs.common.db import transaction, translate_db_errors
 from libs.common.errors import ApiError, InvalidParameterError, NotFoundError
 from libs.common.events import MessageScheduled, MessageStatusChanged
 from libs.common.outbox import enqueue
+from libs.common.segments import count_segments
 
 from . import forms
 from .messaging_services import fetch_service, validity_period
 from .phone import to_e164
 from .render import rfc2822
 from .scheduling import SCHEDULE_LIMIT, check_schedule
-from .segments import count_segments
 from .senders import owns_number, service_has_senders
 
 API_VERSION = "2010-04-01"

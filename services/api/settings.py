@@ -20,5 +20,4 @@ class ApiSettings(CommonSettings):
     max_scheduled_per_account: int = Field(default=500_000, gt=0)
     # Refuse self-signed certificates unless the operator runs a private CA.
     allow_self_signed_certificates: bool = False
-    short_link_ttl_days: int = Field(default=90, gt=0)
     max_request_bytes: int = Field(default=1024 * 1024, gt=0)

@@ -1,0 +1,50 @@
+"""The scheduler's writes: a message becomes due exactly once.
+
+Claiming and cancelling race on the same row.  Each is one conditional
+``UPDATE``; PostgreSQL's row lock lets exactly one of them see
+``dispatch_state = 'pending'``, so a message is either canceled or due, never
+both.  The claim compares ``send_at`` with the database clock, so nothing is
+sent early whatever the local clock says.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from libs.common.db import transaction, translate_db_errors
+from libs.common.events import MessageDue
+from libs.common.outbox import enqueue
+
+
+async def claim_due(pool: asyncpg.Pool, sid: str) -> bool:
+    """Mark the message due and announce it; ``False`` if it is not (yet) due."""
+    async with transaction(pool) as conn:
+        account_sid = await conn.fetchval(
+            "UPDATE messages SET dispatch_state = 'due',"
+            " status = CASE WHEN status = 'scheduled' THEN 'queued' ELSE status END,"
+            " date_updated = now()"
+            " WHERE sid = $1 AND dispatch_state = 'pending'"
+            " AND (send_at IS NULL OR send_at <= clock_timestamp())"
+            " RETURNING account_sid",
+            sid,
+        )
+        if account_sid is None:
+            return False
+        await enqueue(conn, MessageDue(message_sid=sid, account_sid=account_sid))
+    return True
+
+
+async def pending_within(
+    pool: asyncpg.Pool, horizon_s: float
+) -> list[tuple[str, datetime | None]]:
+    """Pending messages due before now + ``horizon_s``, for the timers."""
+    with translate_db_errors():
+        rows = await pool.fetch(
+            "SELECT sid, send_at FROM messages WHERE dispatch_state = 'pending'"
+            " AND (send_at IS NULL"
+            " OR send_at <= clock_timestamp() + make_interval(secs => $1))",
+            horizon_s,
+        )
+    return [(row["sid"], row["send_at"]) for row in rows]
