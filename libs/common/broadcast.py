@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from .errors import PigeonError, RetryableError
 from .events import EVENT_TYPES, Event
-from .kafka import DEFAULT_RETRY_INITIAL_S, DEFAULT_RETRY_MAX_S, Handler
+from .kafka import Handler
 from .settings import CommonSettings
 from .topics import physical_name
 
@@ -28,6 +28,7 @@ log = structlog.get_logger(__name__)
 
 DEFAULT_FETCH_MAX_WAIT_MS = 500
 DEFAULT_POLL_TIMEOUT_MS = 1000
+DEFAULT_FETCH_RETRY_S = 1.0
 
 
 class BroadcastConsumer:
@@ -69,21 +70,18 @@ class BroadcastConsumer:
 
     async def run(self) -> None:
         """Consume until cancelled; an event whose handler fails is logged and skipped."""
-        delay = DEFAULT_RETRY_INITIAL_S
         while True:
-            try:
-                batches = await self._consumer.getmany(
-                    timeout_ms=DEFAULT_POLL_TIMEOUT_MS
-                )
-            except KafkaError as exc:
-                self._log.warning("broadcast_fetch_failed", error=str(exc), delay=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, DEFAULT_RETRY_MAX_S)
-                continue
-            delay = DEFAULT_RETRY_INITIAL_S
-            for records in batches.values():
-                for record in records:
-                    await self._deliver(record)
+            for record in await self._fetch():
+                await self._deliver(record)
+
+    async def _fetch(self) -> list[ConsumerRecord[bytes, bytes]]:
+        try:
+            batches = await self._consumer.getmany(timeout_ms=DEFAULT_POLL_TIMEOUT_MS)
+        except KafkaError as exc:
+            self._log.warning("broadcast_fetch_failed", error=str(exc))
+            await asyncio.sleep(DEFAULT_FETCH_RETRY_S)
+            return []
+        return [record for records in batches.values() for record in records]
 
     async def _deliver(self, record: ConsumerRecord[bytes, bytes]) -> None:
         event = self._decode(record)

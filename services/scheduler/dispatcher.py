@@ -77,7 +77,8 @@ class Dispatcher:
                 body, failure = await self._shorten(conn, row)
             await conn.execute(
                 "UPDATE messages SET dispatch_state = 'dispatching',"
-                " status = 'sending', from_address = $2, body = $3, num_segments = $4, date_updated = now()"
+                " status = 'sending', from_address = $2, body = $3,"
+                " num_segments = $4, date_updated = now()"
                 " WHERE sid = $1",
                 sid,
                 sender,
