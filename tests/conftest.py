@@ -10,17 +10,15 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 
 from libs.common.crypto import generate_master_key
-from libs.common.migrate import apply_migrations
 from libs.common.settings import CommonSettings
 from libs.common.topics import ensure_topics
 
-from .support.processes import free_port
+from .support.stack import create_database, drop_database
 
 
 @pytest.fixture(scope="session")
@@ -39,23 +37,8 @@ def admin_database_url() -> str:
 async def database_url(admin_database_url: str, session_tag: str) -> AsyncIterator[str]:
     """A fresh database with every migration applied, dropped afterwards."""
     name = f"pigeon_test_{session_tag}"
-    admin = await asyncpg.connect(admin_database_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = urlunsplit(urlsplit(admin_database_url)._replace(path=f"/{name}"))
-    conn = await asyncpg.connect(url)
-    try:
-        await apply_migrations(conn)
-    finally:
-        await conn.close()
-    yield url
-    admin = await asyncpg.connect(admin_database_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    yield await create_database(admin_database_url, name)
+    await drop_database(admin_database_url, name)
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +54,7 @@ async def settings(
     common = CommonSettings(
         database_url=database_url,
         kafka_topic_prefix=f"test-{session_tag}.",
-        master_key=master_key,  # type: ignore[arg-type]
+        master_key=master_key,
         log_json=True,
     )
     await ensure_topics(common)
@@ -88,8 +71,9 @@ def service_env(settings: CommonSettings) -> dict[str, str]:
         PIGEON_KAFKA_TOPIC_PREFIX=settings.kafka_topic_prefix,
         PIGEON_MASTER_KEY=settings.master_key.get_secret_value(),
         PIGEON_LOG_LEVEL="DEBUG",
-        PIGEON_HEALTH_PORT=str(free_port()),
     )
+    # Each ServiceProcess picks its own health port.
+    env.pop("PIGEON_HEALTH_PORT", None)
     return env
 
 

@@ -1,0 +1,58 @@
+"""What a shop does to get going: an account, a number, an SDK client."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from twilio.rest import Client
+
+from .processes import REPO_ROOT
+from .stack import Stack
+
+ADMIN_TIMEOUT_S = 60
+
+
+async def admin(stack: Stack, *args: str) -> dict[str, Any]:
+    """Run ``python -m services.api.admin`` against the stack; parse its JSON."""
+    completed = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "services.api.admin", *args],
+        cwd=REPO_ROOT,
+        env=stack.env(),
+        capture_output=True,
+        timeout=ADMIN_TIMEOUT_S,
+        check=True,
+    )
+    result: dict[str, Any] = orjson.loads(completed.stdout)
+    return result
+
+
+def sdk_client(stack: Stack, account_sid: str, auth_token: str) -> Client:
+    """The official Twilio client, pointed at the stack's API."""
+    client = Client(account_sid, auth_token)
+    client.api.base_url = stack.api_url
+    client.messaging.base_url = stack.api_url
+    return client
+
+
+@dataclass(frozen=True)
+class Account:
+    sid: str
+    token: str
+    number: str
+    number_sid: str
+
+
+async def open_account(stack: Stack, name: str, number: str) -> Account:
+    """An account with one number it may send from."""
+    created = await admin(stack, "create-account", "--friendly-name", name)
+    sid, token = created["account_sid"], created["auth_token"]
+    owned = await admin(
+        stack, "add-number", "--account-sid", sid, "--phone-number", number
+    )
+    return Account(sid, token, owned["phone_number"], owned["sid"])
