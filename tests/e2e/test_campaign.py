@@ -49,7 +49,8 @@ async def set_up_shop(
         client.messaging.v1.services(service.sid).phone_numbers.create,
         phone_number_sid=account.number_sid,
     )
-    domain_sid = await register_domain(stack, account, DOMAIN)
+    domain = await register_domain(stack, account, DOMAIN)
+    domain_sid = domain["sid"]
     certificate = ca.issue_cert(DOMAIN)
     tls_cert = b"".join(
         [
@@ -74,22 +75,6 @@ async def set_up_shop(
         ).create
     )
     return account, service.sid, domain_sid
-
-
-async def register_domain(stack: Stack, account: Account, name: str) -> str:
-    """Pigeon's own extension: the SDK has no call to register a domain."""
-    auth = aiohttp.BasicAuth(account.sid, account.token)
-    async with (
-        aiohttp.ClientSession(auth=auth) as session,
-        session.post(
-            f"{stack.api_url}/v1/LinkShortening/Domains", data={"DomainName": name}
-        ) as reply,
-    ):
-        assert reply.status == 201, await reply.text()
-        body = await reply.json()
-    assert body["domain_name"] == name
-    sid: str = body["sid"]
-    return sid
 
 
 async def open_link(stack: Stack, ca: trustme.CA, code: str) -> aiohttp.ClientResponse:

@@ -1,0 +1,37 @@
+"""The API as its own process, and two shops that must not see each other."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.shop import Account, open_account
+from tests.support.stack import Stack, drop_database
+
+
+@pytest.fixture(scope="session")
+async def api_stack(
+    service_env: dict[str, str],
+    admin_database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Stack]:
+    """Only the API service, on a database of its own."""
+    log_dir: Path = tmp_path_factory.mktemp("api-logs")
+    running = Stack(dict(service_env), log_dir)
+    await running.prepare(admin_database_url)
+    await running.start(services=("api",))
+    yield running
+    running.stop()
+    await drop_database(admin_database_url, running.database_name)
+
+
+@pytest.fixture(scope="session")
+async def shop(api_stack: Stack) -> Account:
+    return await open_account(api_stack, "Owl Shoes", "+17145550101")
+
+
+@pytest.fixture(scope="session")
+async def rival(api_stack: Stack) -> Account:
+    return await open_account(api_stack, "Rival Shoes", "+17145550102")

@@ -1,0 +1,178 @@
+"""Bad domain, certificate, config and association requests, with their codes."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import pytest
+import trustme
+
+from tests.support import certs
+from tests.support.errors import assert_twilio_error, rest_error
+from tests.support.shop import Account, basic_auth, register_domain, sdk_client
+from tests.support.stack import Stack
+
+
+async def post(
+    stack: Stack, account: Account, path: str, data: dict[str, str]
+) -> tuple[int, dict[str, object]]:
+    headers = basic_auth(account.sid, account.token)
+    async with (
+        aiohttp.ClientSession(headers=headers) as session,
+        session.post(stack.api_url + path, data=data) as reply,
+    ):
+        return reply.status, await reply.json()
+
+
+async def new_domain(stack: Stack, account: Account) -> tuple[str, str]:
+    """Register a fresh domain; return its SID and name."""
+    name = f"ls{secrets.token_hex(4)}.owlshoes.test"
+    body = await register_domain(stack, account, name)
+    return str(body["sid"]), name
+
+
+@pytest.mark.parametrize(
+    "name", ["", "no_underscores.example.com", "*.example.com", "192.0.2.1", "single"]
+)
+async def test_invalid_domain_names_are_refused(
+    api_stack: Stack, shop: Account, name: str
+) -> None:
+    """Wildcards, IP literals, bad labels and missing names answer 30100."""
+    status, body = await post(
+        api_stack, shop, "/v1/LinkShortening/Domains", {"DomainName": name}
+    )
+    assert (status, body["code"]) == (400, 30100)
+
+
+async def test_a_domain_has_one_owner(
+    api_stack: Stack, shop: Account, rival: Account
+) -> None:
+    """A domain registered by one account cannot be claimed by another."""
+    _, name = await new_domain(api_stack, shop)
+    status, body = await post(
+        api_stack, rival, "/v1/LinkShortening/Domains", {"DomainName": name.upper()}
+    )
+    assert (status, body["code"]) == (400, 30110)
+
+
+async def test_another_accounts_domain_is_not_found(
+    api_stack: Stack, shop: Account, rival: Account
+) -> None:
+    """Certificate, config and association calls on another's domain are 404s."""
+    domain_sid, _ = await new_domain(api_stack, shop)
+    client = sdk_client(api_stack, rival.sid, rival.token)
+    for call, params in [
+        (client.messaging.v1.domain_config(domain_sid).fetch, {}),
+        (client.messaging.v1.domain_certs(domain_sid).fetch, {}),
+        (
+            client.messaging.v1.domain_config(domain_sid).update,
+            {"fallback_url": "https://a.test/"},
+        ),
+    ]:
+        error = await rest_error(call, **params)
+        assert_twilio_error(error, 20404, 404)
+
+
+def tls_cert_cases(domain: str) -> list[tuple[str, str, int]]:
+    """Bad ``TlsCert`` values for ``domain`` and the code each must get."""
+    ca = trustme.CA()
+    good = ca.issue_cert(domain)
+    chain = "".join(blob.bytes().decode() for blob in good.cert_chain_pems)
+    good_key = good.private_key_pem.bytes().decode()
+    key = certs.new_key()
+    issuer = certs.new_key()
+    now = datetime.now(UTC)
+    expired = certs.issue(
+        domain,
+        key,
+        issuer_key=issuer,
+        not_before=now - timedelta(days=90),
+        not_after=now - timedelta(days=1),
+    )
+    elsewhere = certs.issue("other.example.test", key, issuer_key=issuer)
+    self_signed = certs.issue(domain, key)
+    return [
+        ("garbage", "this is not a certificate", 30116),
+        ("key missing", chain, 30116),
+        ("certificate missing", good_key, 30116),
+        (
+            "unparsable certificate",
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n" + good_key,
+            30117,
+        ),
+        ("encrypted key", chain + certs.key_pem(key, password=b"secret"), 30118),
+        ("mismatched key", chain + certs.key_pem(certs.new_key()), 30119),
+        ("expired", certs.cert_pem(expired) + certs.key_pem(key), 30133),
+        ("wrong domain", certs.cert_pem(elsewhere) + certs.key_pem(key), 30133),
+        ("self-signed", certs.cert_pem(self_signed) + certs.key_pem(key), 30129),
+    ]
+
+
+async def test_bad_certificates_are_refused_with_their_codes(
+    api_stack: Stack, shop: Account
+) -> None:
+    """Each kind of bad certificate upload answers its own Twilio code."""
+    domain_sid, name = await new_domain(api_stack, shop)
+    client = sdk_client(api_stack, shop.sid, shop.token)
+    for case, tls_cert, code in tls_cert_cases(name):
+        error = await rest_error(
+            client.messaging.v1.domain_certs(domain_sid).update, tls_cert=tls_cert
+        )
+        assert (error.code, error.status) == (code, 400), case
+
+
+async def test_bad_config_urls_are_refused(api_stack: Stack, shop: Account) -> None:
+    """An invalid CallbackUrl answers 30109; an invalid FallbackUrl 30122."""
+    domain_sid, _ = await new_domain(api_stack, shop)
+    client = sdk_client(api_stack, shop.sid, shop.token)
+    config = client.messaging.v1.domain_config(domain_sid)
+    error = await rest_error(config.update, callback_url="ftp://example.com/x")
+    assert_twilio_error(error, 30109, 400)
+    error = await rest_error(config.update, fallback_url="not a url")
+    assert_twilio_error(error, 30122, 400)
+
+
+async def test_a_service_belongs_to_one_domain(api_stack: Stack, shop: Account) -> None:
+    """Associating a service already on another domain answers 30130."""
+    first, _ = await new_domain(api_stack, shop)
+    second, _ = await new_domain(api_stack, shop)
+    client = sdk_client(api_stack, shop.sid, shop.token)
+    service = await asyncio.to_thread(
+        client.messaging.v1.services.create, friendly_name="Links"
+    )
+    await asyncio.to_thread(
+        client.messaging.v1.linkshortening_messaging_service(first, service.sid).create
+    )
+    error = await rest_error(
+        client.messaging.v1.linkshortening_messaging_service(second, service.sid).create
+    )
+    assert_twilio_error(error, 30130, 400)
+
+
+async def test_shortening_needs_a_certificate(api_stack: Stack, shop: Account) -> None:
+    """ShortenUrls through a domain without a certificate answers 30107."""
+    domain_sid, _ = await new_domain(api_stack, shop)
+    client = sdk_client(api_stack, shop.sid, shop.token)
+    service = await asyncio.to_thread(
+        client.messaging.v1.services.create, friendly_name="No cert"
+    )
+    await asyncio.to_thread(
+        client.messaging.v1.services(service.sid).phone_numbers.create,
+        phone_number_sid=shop.number_sid,
+    )
+    await asyncio.to_thread(
+        client.messaging.v1.linkshortening_messaging_service(
+            domain_sid, service.sid
+        ).create
+    )
+    error = await rest_error(
+        client.messages.create,
+        to="+15558675310",
+        messaging_service_sid=service.sid,
+        body="https://example.com/",
+        shorten_urls=True,
+    )
+    assert_twilio_error(error, 30107, 400)
