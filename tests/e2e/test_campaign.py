@@ -20,7 +20,7 @@ import trustme
 from twilio.request_validator import RequestValidator
 
 from tests.support.receiver import Receiver
-from tests.support.shop import Account, open_account, sdk_client
+from tests.support.shop import Account, open_account, register_domain, sdk_client
 from tests.support.stack import Stack
 
 DOMAIN = "ls.owlshoes.test"
