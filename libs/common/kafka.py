@@ -91,6 +91,8 @@ class ConsumerOptions:
     topics: tuple[str, ...]
     max_records: int = 100
     fetch_max_wait_ms: int = 100
+    # Records of one partition handled at once; 1 keeps them strictly in order.
+    concurrency: int = 1
     retry_initial_s: float = DEFAULT_RETRY_INITIAL_S
     retry_max_s: float = DEFAULT_RETRY_MAX_S
 
@@ -139,9 +141,19 @@ class EventConsumer:
     async def _consume_partition(
         self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
     ) -> None:
-        for record in records:
-            await self._consume_record(record)
-            await self._consumer.commit({tp: record.offset + 1})
+        """Handle a partition's batch, then commit past its last record."""
+        if self._options.concurrency == 1:
+            for record in records:
+                await self._consume_record(record)
+        else:
+            gate = asyncio.Semaphore(self._options.concurrency)
+
+            async def consume(record: ConsumerRecord[bytes, bytes]) -> None:
+                async with gate:
+                    await self._consume_record(record)
+
+            await asyncio.gather(*(consume(record) for record in records))
+        await self._consumer.commit({tp: records[-1].offset + 1})
 
     async def _consume_record(self, record: ConsumerRecord[bytes, bytes]) -> None:
         event = self._decode(record)

@@ -29,6 +29,8 @@ _RELAY_LOCK_ID = 0x5049_4700  # one relay publishes at a time: per-key order hol
 
 async def enqueue(conn: DbConn, *events: Event) -> None:
     """Record events to publish once the surrounding transaction commits."""
+    if not events:
+        return
     await conn.executemany(
         "INSERT INTO outbox (topic, key, payload) VALUES ($1, $2, $3)",
         [(event.topic, event.key(), event.to_bytes()) for event in events],

@@ -18,7 +18,7 @@ class CommonSettings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     database_pool_min: int = Field(default=1, ge=0)
-    database_pool_max: int = Field(default=10, ge=1)
+    database_pool_max: int = Field(default=20, ge=1)
     database_timeout_s: float = Field(default=10.0, gt=0)
 
     kafka_bootstrap: str = DEFAULT_KAFKA_BOOTSTRAP

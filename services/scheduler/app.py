@@ -44,7 +44,13 @@ async def serve(settings: SchedulerSettings, stop: asyncio.Event) -> None:
             scheduler.handle,
         ),
         EventConsumer(
-            settings, ConsumerOptions("dispatcher", (events.MESSAGE_DUE,)), dispatch
+            settings,
+            ConsumerOptions(
+                "dispatcher",
+                (events.MESSAGE_DUE,),
+                concurrency=settings.dispatch_concurrency,
+            ),
+            dispatch,
         ),
     ]
     for consumer in consumers:

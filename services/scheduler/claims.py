@@ -18,22 +18,26 @@ from libs.common.events import MessageDue
 from libs.common.outbox import enqueue
 
 
-async def claim_due(pool: asyncpg.Pool, sid: str) -> bool:
-    """Mark the message due and announce it; ``False`` if it is not (yet) due."""
+async def claim_due(pool: asyncpg.Pool, sids: list[str]) -> list[str]:
+    """Mark the due ones among ``sids`` due and announce them; return those."""
     async with transaction(pool) as conn:
-        account_sid = await conn.fetchval(
+        rows = await conn.fetch(
             "UPDATE messages SET dispatch_state = 'due',"
             " status = CASE WHEN status = 'scheduled' THEN 'queued' ELSE status END,"
             " date_updated = now()"
-            " WHERE sid = $1 AND dispatch_state = 'pending'"
+            " WHERE sid = ANY($1::text[]) AND dispatch_state = 'pending'"
             " AND (send_at IS NULL OR send_at <= clock_timestamp())"
-            " RETURNING account_sid",
-            sid,
+            " RETURNING sid, account_sid",
+            sids,
         )
-        if account_sid is None:
-            return False
-        await enqueue(conn, MessageDue(message_sid=sid, account_sid=account_sid))
-    return True
+        await enqueue(
+            conn,
+            *(
+                MessageDue(message_sid=row["sid"], account_sid=row["account_sid"])
+                for row in rows
+            ),
+        )
+    return [row["sid"] for row in rows]
 
 
 async def pending_within(

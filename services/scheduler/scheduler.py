@@ -17,6 +17,7 @@ from .timers import DueTimers
 log = structlog.get_logger(__name__)
 
 RETRY_CLAIM_AFTER_S = 1.0
+CLAIM_BATCH = 500
 
 
 class Scheduler:
@@ -51,11 +52,16 @@ class Scheduler:
                 log.warning("sweep_failed", error=str(exc))
             await asyncio.sleep(interval_s)
 
-    async def _fire(self, sid: str) -> None:
-        try:
-            if await claim_due(self._pool, sid):
+    async def _fire(self, sids: list[str]) -> None:
+        for start in range(0, len(sids), CLAIM_BATCH):
+            batch = sids[start : start + CLAIM_BATCH]
+            try:
+                claimed = await claim_due(self._pool, batch)
+            except RetryableError as exc:
+                log.warning("claim_failed", count=len(batch), error=str(exc))
+                retry_at = datetime.now(UTC) + timedelta(seconds=RETRY_CLAIM_AFTER_S)
+                for sid in batch:
+                    self.timers.add(sid, retry_at)
+                continue
+            for sid in claimed:
                 log.info("message_due", sid=sid)
-        except RetryableError as exc:
-            log.warning("claim_failed", sid=sid, error=str(exc))
-            retry_at = datetime.now(UTC) + timedelta(seconds=RETRY_CLAIM_AFTER_S)
-            self.timers.add(sid, retry_at)

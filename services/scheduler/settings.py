@@ -24,4 +24,5 @@ class SchedulerSettings(CommonSettings):
     carrier_connect_retries: int = Field(default=3, ge=0)
 
     short_link_ttl_days: int = Field(default=90, gt=0)
-    dispatch_concurrency: int = Field(default=1, ge=1)
+    # Messages of one partition dispatched at once.
+    dispatch_concurrency: int = Field(default=8, ge=1)

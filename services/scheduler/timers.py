@@ -8,11 +8,14 @@ import heapq
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-Fire = Callable[[str], Awaitable[None]]
+Fire = Callable[[list[str]], Awaitable[None]]
 
 
 class DueTimers:
-    """A heap of ``(send_at, message sid)``; ``run`` fires each at its time.
+    """A heap of ``(send_at, message sid)``; ``run`` fires them at their time.
+
+    Every timer already due is fired in one call, so a burst of messages due at
+    the same instant is claimed in one round trip.
 
     Firing early is impossible by construction: a timer is popped only once
     the wall clock has passed its instant, and the claim in PostgreSQL checks
@@ -40,8 +43,14 @@ class DueTimers:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), delay)
                 continue
-            _, sid = heapq.heappop(self._heap)
-            await self._fire(sid)
+            await self._fire(self._pop_due())
+
+    def _pop_due(self) -> list[str]:
+        now = datetime.now(UTC)
+        due = []
+        while self._heap and self._heap[0][0] <= now:
+            due.append(heapq.heappop(self._heap)[1])
+        return due
 
     def _seconds_to_next(self) -> float | None:
         if not self._heap:

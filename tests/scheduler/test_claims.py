@@ -39,15 +39,15 @@ async def due_events(pool: asyncpg.Pool, sid: str) -> int:
 async def test_a_future_message_is_not_claimed(pool: asyncpg.Pool) -> None:
     """Before SendAt the claim refuses and announces nothing."""
     sid = await make_message(pool, datetime.now(UTC) + timedelta(hours=1))
-    assert not await claim_due(pool, sid)
+    assert await claim_due(pool, [sid]) == []
     assert await due_events(pool, sid) == 0
 
 
 async def test_a_due_message_is_claimed_once(pool: asyncpg.Pool) -> None:
     """Concurrent claims of a due message: exactly one wins and one event is written."""
     sid = await make_message(pool, datetime.now(UTC) - timedelta(seconds=1))
-    results = await asyncio.gather(*(claim_due(pool, sid) for _ in range(4)))
-    assert sorted(results) == [False, False, False, True]
+    results = await asyncio.gather(*(claim_due(pool, [sid]) for _ in range(4)))
+    assert sorted(results) == [[], [], [], [sid]]
     assert await due_events(pool, sid) == 1
     status = await pool.fetchval("SELECT status FROM messages WHERE sid = $1", sid)
     assert status == "queued"
@@ -61,7 +61,7 @@ async def test_a_canceled_message_is_never_claimed(pool: asyncpg.Pool) -> None:
         " WHERE sid = $1",
         sid,
     )
-    assert not await claim_due(pool, sid)
+    assert await claim_due(pool, [sid]) == []
     assert await due_events(pool, sid) == 0
 
 

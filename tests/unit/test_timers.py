@@ -13,8 +13,8 @@ async def test_timers_fire_in_send_at_order_and_not_early() -> None:
     fired: list[tuple[str, datetime]] = []
     done = asyncio.Event()
 
-    async def fire(sid: str) -> None:
-        fired.append((sid, datetime.now(UTC)))
+    async def fire(sids: list[str]) -> None:
+        fired.extend((sid, datetime.now(UTC)) for sid in sids)
         if len(fired) == 3:
             done.set()
 
