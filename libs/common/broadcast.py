@@ -69,7 +69,7 @@ class BroadcastConsumer:
         await self._consumer.stop()
 
     async def run(self) -> None:
-        """Consume until cancelled; an event whose handler fails is logged and skipped."""
+        """Consume until cancelled; an event whose handler fails is logged, skipped."""
         while True:
             for record in await self._fetch():
                 await self._deliver(record)

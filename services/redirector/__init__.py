@@ -1,0 +1,1 @@
+"""The redirector: TLS for branded domains, short-link redirects, click events."""

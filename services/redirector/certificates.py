@@ -1,0 +1,171 @@
+"""Keeping the certificates served equal to those stored in PostgreSQL.
+
+``CertificateSync`` loads every certificate at startup, reloads one domain's
+when a ``domain.certificate`` event names it, and compares everything with
+the database on a timer, so that a missed event heals within one interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+import structlog
+
+from libs.common.crypto import KeyRing, Sealed
+from libs.common.db import Record, translate_db_errors
+from libs.common.errors import PermanentError, PigeonError
+from libs.common.events import CertificateChanged, Event
+
+from .metrics import CERTIFICATE_LOADS, CERTIFICATES_LOADED
+from .tls import CertificateStore, build_domain_context
+
+log = structlog.get_logger(__name__)
+
+_VERSIONS_QUERY = """
+SELECT c.sid, c.domain_sid, d.domain_name, c.date_updated
+FROM domain_certificates c JOIN domains d ON d.sid = c.domain_sid
+"""
+
+_CERTIFICATE_QUERY = """
+SELECT c.sid, c.domain_sid, d.domain_name, c.date_updated, c.certificate_pem,
+       c.private_key_sealed, c.private_key_key_id, c.not_after
+FROM domain_certificates c JOIN domains d ON d.sid = c.domain_sid
+WHERE c.domain_sid = $1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateVersion:
+    """Which certificate a domain has; a new upload gets a new SID."""
+
+    sid: str
+    domain_sid: str
+    domain_name: str
+    date_updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCertificate:
+    """A certificate row: the chain in PEM and the sealed PKCS#8 key."""
+
+    version: CertificateVersion
+    chain_pem: str
+    sealed_key: Sealed
+    not_after: datetime
+
+
+class CertificateRepository:
+    """Reads certificate rows; driver errors become Pigeon's errors."""
+
+    def __init__(self, pool: asyncpg.Pool, *, timeout_s: float) -> None:
+        self._pool = pool
+        self._timeout_s = timeout_s
+
+    async def versions(self) -> list[CertificateVersion]:
+        """The version of every stored certificate."""
+        with translate_db_errors():
+            async with asyncio.timeout(self._timeout_s):
+                rows = await self._pool.fetch(_VERSIONS_QUERY)
+        return [CertificateVersion(**dict(row)) for row in rows]
+
+    async def fetch(self, domain_sid: str) -> StoredCertificate | None:
+        """The domain's certificate, or None when it has none."""
+        with translate_db_errors():
+            async with asyncio.timeout(self._timeout_s):
+                row = await self._pool.fetchrow(_CERTIFICATE_QUERY, domain_sid)
+        return None if row is None else _stored_from_row(row)
+
+
+class CertificateSync:
+    """Installs stored certificates in a ``CertificateStore`` and follows changes."""
+
+    def __init__(
+        self,
+        repository: CertificateRepository,
+        keyring: KeyRing,
+        store: CertificateStore,
+    ) -> None:
+        self._repository = repository
+        self._keyring = keyring
+        self._store = store
+        self._served: dict[str, CertificateVersion] = {}
+        self._reloading = asyncio.Lock()
+
+    async def sync_all(self) -> None:
+        """Serve exactly the stored certificates, rebuilding only those changed."""
+        stored = {v.domain_name: v for v in await self._repository.versions()}
+        gone = [v for name, v in self._served.items() if name not in stored]
+        changed = [v for name, v in stored.items() if self._served.get(name) != v]
+        for version in [*gone, *changed]:
+            await self._reload_rejecting(version.domain_sid, version.domain_name)
+
+    async def reload(self, domain_sid: str, domain_name: str) -> None:
+        """Serve the domain's stored certificate, or stop serving it if none."""
+        # Reloads run one at a time, so a slow one never installs a row older
+        # than what a faster one installed after reading it later.
+        async with self._reloading:
+            stored = await self._repository.fetch(domain_sid)
+            if stored is None:
+                self._drop(domain_name)
+                return
+            context = await asyncio.to_thread(self._build_context, stored)
+            self._install(stored, context)
+
+    async def on_event(self, event: Event) -> None:
+        """Follow a ``domain.certificate`` event."""
+        if isinstance(event, CertificateChanged):
+            log.info(
+                "certificate_changed", domain=event.domain_name, action=event.action
+            )
+            await self._reload_rejecting(event.domain_sid, event.domain_name)
+
+    async def resync_forever(self, interval_s: float) -> None:
+        """Run ``sync_all`` every ``interval_s`` until cancelled."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.sync_all()
+            except PigeonError as exc:
+                log.warning("certificate_resync_failed", error=str(exc))
+
+    async def _reload_rejecting(self, domain_sid: str, domain_name: str) -> None:
+        # One unusable certificate must not keep the others from being served;
+        # a domain keeps its previous certificate, if any.
+        try:
+            await self.reload(domain_sid, domain_name)
+        except PermanentError as exc:
+            CERTIFICATE_LOADS.labels("failed").inc()
+            log.error("certificate_rejected", domain=domain_name, error=str(exc))
+
+    def _build_context(self, stored: StoredCertificate) -> ssl.SSLContext:
+        key_der = self._keyring.unseal(stored.sealed_key, context=stored.version.sid)
+        return build_domain_context(stored.chain_pem, key_der)
+
+    def _install(self, stored: StoredCertificate, context: ssl.SSLContext) -> None:
+        name = stored.version.domain_name
+        self._store.install(name, context)
+        self._served[name] = stored.version
+        CERTIFICATE_LOADS.labels("loaded").inc()
+        CERTIFICATES_LOADED.set(len(self._store))
+        log.info("certificate_loaded", domain=name, not_after=stored.not_after)
+
+    def _drop(self, domain_name: str) -> None:
+        self._served.pop(domain_name, None)
+        if self._store.remove(domain_name):
+            log.info("certificate_dropped", domain=domain_name)
+        CERTIFICATES_LOADED.set(len(self._store))
+
+
+def _stored_from_row(row: Record) -> StoredCertificate:
+    return StoredCertificate(
+        version=CertificateVersion(
+            row["sid"], row["domain_sid"], row["domain_name"], row["date_updated"]
+        ),
+        chain_pem=row["certificate_pem"],
+        sealed_key=Sealed(row["private_key_key_id"], row["private_key_sealed"]),
+        not_after=row["not_after"],
+    )
