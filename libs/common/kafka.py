@@ -24,6 +24,7 @@ from .topics import physical_name
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[Event], Awaitable[None]]
+BatchHandler = Callable[[list[Event]], Awaitable[None]]
 
 DEFAULT_RETRY_INITIAL_S = 0.2
 DEFAULT_RETRY_MAX_S = 10.0
@@ -98,14 +99,28 @@ class ConsumerOptions:
 
 
 class EventConsumer:
-    """Runs a handler over a consumer group's events, committing after each."""
+    """Runs a handler over a consumer group's events, committing after it.
+
+    ``handler`` takes one event at a time (``options.concurrency`` of them at
+    once per partition); ``batch_handler`` takes each partition's fetched batch
+    whole, for work that is cheaper in bulk.  Either way the partition's offset
+    is committed only once the handler has returned for every event in it.
+    """
 
     def __init__(
-        self, settings: CommonSettings, options: ConsumerOptions, handler: Handler
+        self,
+        settings: CommonSettings,
+        options: ConsumerOptions,
+        handler: Handler | None = None,
+        *,
+        batch_handler: BatchHandler | None = None,
     ) -> None:
+        if (handler is None) == (batch_handler is None):
+            raise ValueError("give exactly one of handler and batch_handler")
         self._settings = settings
         self._options = options
         self._handler = handler
+        self._batch_handler = batch_handler
         self._consumer = AIOKafkaConsumer(
             *(physical_name(settings, t) for t in options.topics),
             bootstrap_servers=settings.kafka_bootstrap,
@@ -142,46 +157,46 @@ class EventConsumer:
         self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
     ) -> None:
         """Handle a partition's batch, then commit past its last record."""
-        if self._options.concurrency == 1:
-            for record in records:
-                await self._consume_record(record)
+        events = [event for event in map(self._decode, records) if event is not None]
+        if self._batch_handler is not None:
+            if events:
+                await self._with_retries(events, self._batch_handler)
         else:
             gate = asyncio.Semaphore(self._options.concurrency)
-
-            async def consume(record: ConsumerRecord[bytes, bytes]) -> None:
-                async with gate:
-                    await self._consume_record(record)
-
-            await asyncio.gather(*(consume(record) for record in records))
+            await asyncio.gather(*(self._consume_one(event, gate) for event in events))
         await self._consumer.commit({tp: records[-1].offset + 1})
 
-    async def _consume_record(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        event = self._decode(record)
-        if event is None:
-            return
+    async def _consume_one(self, event: Event, gate: asyncio.Semaphore) -> None:
+        assert self._handler is not None
+        handler = self._handler
+        async with gate:
+            await self._with_retries([event], lambda events: handler(events[0]))
+
+    async def _with_retries(self, events: list[Event], handle: BatchHandler) -> None:
+        """Run ``handle`` until it succeeds or refuses the events for good."""
+        first = str(events[0].event_id)
         delay = self._options.retry_initial_s
         while True:
             try:
-                await self._handler(event)
+                await handle(events)
                 return
             except RetryableError as exc:
                 self._log.warning(
                     "event_retry",
-                    event_id=str(event.event_id),
+                    event_id=first,
+                    count=len(events),
                     error=str(exc),
                     delay=delay,
                 )
             except PermanentError as exc:
                 self._log.error(
-                    "event_rejected", event_id=str(event.event_id), error=str(exc)
+                    "event_rejected", event_id=first, count=len(events), error=str(exc)
                 )
                 return
             except Exception:
-                # A bug must not drop the event: it stays uncommitted and is
-                # retried, holding back only its own partition.
-                self._log.exception(
-                    "event_handler_failed", event_id=str(event.event_id)
-                )
+                # A bug must not drop events: they stay uncommitted and are
+                # retried, holding back only their own partition.
+                self._log.exception("event_handler_failed", event_id=first)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._options.retry_max_s)
 

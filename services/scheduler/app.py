@@ -11,7 +11,6 @@ import structlog
 
 from libs.common import events
 from libs.common.db import create_pool
-from libs.common.events import Event, MessageDue
 from libs.common.kafka import ConsumerOptions, EventConsumer, EventProducer
 from libs.common.outbox import OutboxRelay
 from libs.common.service import start_health_server, wait_for_stop
@@ -31,12 +30,9 @@ async def serve(settings: SchedulerSettings, stop: asyncio.Event) -> None:
     await producer.start()
     carrier = create_carrier(settings)
     scheduler = Scheduler(pool, settings.timer_horizon_s)
-    dispatcher = Dispatcher(pool, carrier, settings.short_link_ttl_days)
-
-    async def dispatch(event: Event) -> None:
-        assert isinstance(event, MessageDue)
-        await dispatcher.handle(event)
-
+    dispatcher = Dispatcher(
+        pool, carrier, settings.short_link_ttl_days, settings.carrier_concurrency
+    )
     consumers = [
         EventConsumer(
             settings,
@@ -45,12 +41,8 @@ async def serve(settings: SchedulerSettings, stop: asyncio.Event) -> None:
         ),
         EventConsumer(
             settings,
-            ConsumerOptions(
-                "dispatcher",
-                (events.MESSAGE_DUE,),
-                concurrency=settings.dispatch_concurrency,
-            ),
-            dispatch,
+            ConsumerOptions("dispatcher", (events.MESSAGE_DUE,)),
+            batch_handler=dispatcher.handle_batch,
         ),
     ]
     for consumer in consumers:

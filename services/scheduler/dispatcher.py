@@ -1,14 +1,15 @@
-"""The dispatcher: a due message gets its short links and goes to the carrier.
+"""The dispatcher: due messages get their short links and go to the carrier.
 
-Two transactions bracket the carrier call.  The first moves the message from
-``due`` to ``dispatching``, picks its sender and writes its short links; the
-second records the carrier's answer and the ``message.status`` event.  A
-message redelivered by Kafka after the first has committed is skipped, so the
-carrier sees each message at most once.
+Two transactions bracket the carrier calls.  The first moves a batch of
+messages from ``due`` to ``dispatching``, picks their senders and writes their
+short links; the second records the carrier's answers and the
+``message.status`` events.  A message redelivered by Kafka after the first has
+committed is skipped, so the carrier sees each message at most once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from dataclasses import dataclass
 
@@ -16,12 +17,13 @@ import asyncpg
 import structlog
 
 from libs.common.db import DbConn, transaction
-from libs.common.events import MessageDue, MessageStatusChanged
+from libs.common.errors import RetryableError
+from libs.common.events import Event, MessageDue, MessageStatusChanged
 from libs.common.outbox import enqueue
 from libs.common.segments import count_segments
 
 from .carriers import Carrier, CarrierResult, OutgoingMessage
-from .shortening import ShortLink, new_code, shorten
+from .shortening import ShortLink, shorten
 
 log = structlog.get_logger(__name__)
 
@@ -38,163 +40,225 @@ class Prepared:
     failure: CarrierResult | None = None
 
 
+@dataclass(frozen=True)
+class LinkDomain:
+    sid: str
+    name: str
+    disable_https: bool
+    continue_on_failure: bool
+    has_certificate: bool
+
+
 class Dispatcher:
-    """Handles ``message.due`` events."""
+    """Handles batches of ``message.due`` events."""
 
     def __init__(
-        self, pool: asyncpg.Pool, carrier: Carrier, link_ttl_days: int
+        self,
+        pool: asyncpg.Pool,
+        carrier: Carrier,
+        link_ttl_days: int,
+        carrier_concurrency: int,
     ) -> None:
         self._pool = pool
         self._carrier = carrier
         self._link_ttl_days = link_ttl_days
+        self._gate = asyncio.Semaphore(carrier_concurrency)
 
-    async def handle(self, event: MessageDue) -> None:
-        prepared = await self._prepare(event.message_sid)
-        if prepared is None:
-            log.debug("dispatch_skipped", sid=event.message_sid)
-            return
-        result = prepared.failure or await self._carrier.send(prepared.message)
-        await self._record(prepared.message, result)
+    async def handle_batch(self, events: list[Event]) -> None:
+        sids = [event.message_sid for event in events if isinstance(event, MessageDue)]
+        batch = await self._prepare(sids)
+        if len(batch) < len(sids):
+            log.debug("dispatch_skipped", count=len(sids) - len(batch))
+        results = await asyncio.gather(*(self._send(item) for item in batch))
+        await self._record(list(zip(batch, results, strict=True)))
 
-    async def _prepare(self, sid: str) -> Prepared | None:
+    async def _send(self, item: Prepared) -> CarrierResult:
+        if item.failure is not None:
+            return item.failure
+        async with self._gate:
+            return await self._carrier.send(item.message)
+
+    async def _prepare(self, sids: list[str]) -> list[Prepared]:
         async with transaction(self._pool) as conn:
-            row = await conn.fetchrow(
-                "SELECT * FROM messages WHERE sid = $1 AND dispatch_state = 'due'"
-                " FOR UPDATE",
-                sid,
+            rows = await conn.fetch(
+                "SELECT * FROM messages WHERE sid = ANY($1::text[])"
+                " AND dispatch_state = 'due' ORDER BY sid FOR UPDATE SKIP LOCKED",
+                sids,
             )
-            if row is None:
-                return None
-            sender = row["from_address"] or await _pick_sender(
-                conn, row["messaging_service_sid"], row["to_address"]
-            )
-            body, failure = row["body"], None
-            if sender is None:
-                failure = CarrierResult(
-                    NO_SENDER, "The Messaging Service has no sender."
-                )
-            elif row["shorten_urls"]:
-                body, failure = await self._shorten(conn, row)
-            await conn.execute(
+            context = _BatchContext(conn)
+            batch = [await self._prepare_one(context, row) for row in rows]
+            await conn.executemany(
                 "UPDATE messages SET dispatch_state = 'dispatching',"
                 " status = 'sending', from_address = $2, body = $3,"
-                " num_segments = $4, date_updated = now()"
-                " WHERE sid = $1",
-                sid,
-                sender,
-                body,
-                count_segments(body),
+                " num_segments = $4, date_updated = now() WHERE sid = $1",
+                [
+                    (m.sid, m.from_, m.body, m.num_segments)
+                    for m in (item.message for item in batch)
+                ],
             )
-        return Prepared(
-            OutgoingMessage(
-                sid=sid,
-                account_sid=row["account_sid"],
-                messaging_service_sid=row["messaging_service_sid"],
-                from_=sender,
-                to=row["to_address"],
-                body=body,
-                num_segments=count_segments(body),
-            ),
-            failure,
-        )
+            await self._store_links(conn, context.links)
+        return batch
 
-    async def _shorten(
-        self, conn: DbConn, row: asyncpg.Record
-    ) -> tuple[str, CarrierResult | None]:
-        domain = await conn.fetchrow(
-            "SELECT d.sid, d.domain_name, coalesce(cfg.disable_https, false) AS plain,"
-            " coalesce(cfg.continue_on_failure, false) AS keep_going,"
-            " c.sid IS NOT NULL AS has_certificate"
-            " FROM domain_services ds JOIN domains d ON d.sid = ds.domain_sid"
-            " LEFT JOIN domain_configs cfg ON cfg.domain_sid = d.sid"
-            " LEFT JOIN domain_certificates c ON c.domain_sid = d.sid"
-            " WHERE ds.service_sid = $1",
-            row["messaging_service_sid"],
+    async def _prepare_one(
+        self, context: _BatchContext, row: asyncpg.Record
+    ) -> Prepared:
+        service_sid = row["messaging_service_sid"]
+        sender = row["from_address"] or await context.sender(
+            service_sid, row["to_address"]
         )
-        if domain is None or not domain["has_certificate"]:
-            if domain is not None and domain["keep_going"]:
+        body, failure = row["body"], None
+        if sender is None:
+            failure = CarrierResult(NO_SENDER, "The Messaging Service has no sender.")
+        elif row["shorten_urls"]:
+            body, failure = await context.shorten(
+                row, await context.domain(service_sid)
+            )
+        message = OutgoingMessage(
+            sid=row["sid"],
+            account_sid=row["account_sid"],
+            messaging_service_sid=service_sid,
+            from_=sender,
+            to=row["to_address"],
+            body=body,
+            num_segments=count_segments(body),
+        )
+        return Prepared(message, failure)
+
+    async def _store_links(
+        self, conn: DbConn, links: list[tuple[asyncpg.Record, str, ShortLink]]
+    ) -> None:
+        if not links:
+            return
+        try:
+            await conn.executemany(
+                "INSERT INTO short_links (code, domain_sid, message_sid, account_sid,"
+                " original_url, expires_at) VALUES ($1, $2, $3, $4, $5,"
+                " now() + make_interval(days => $6))",
+                [
+                    (
+                        link.code,
+                        domain_sid,
+                        row["sid"],
+                        row["account_sid"],
+                        link.original_url,
+                        self._link_ttl_days,
+                    )
+                    for row, domain_sid, link in links
+                ],
+            )
+        except asyncpg.UniqueViolationError as exc:
+            # Two equal codes in ~60 random bits: roll back and draw new ones.
+            raise RetryableError("short code collision") from exc
+
+    async def _record(self, outcomes: list[tuple[Prepared, CarrierResult]]) -> None:
+        if not outcomes:
+            return
+        async with transaction(self._pool) as conn:
+            await conn.executemany(
+                "UPDATE messages SET dispatch_state = 'done', status = $2,"
+                " error_code = $3, error_message = $4, date_updated = now(),"
+                " date_sent = CASE WHEN $2 = 'sent' THEN now() ELSE NULL END"
+                " WHERE sid = $1 AND dispatch_state = 'dispatching'",
+                [
+                    (
+                        item.message.sid,
+                        _status(result),
+                        result.error_code,
+                        result.error_message,
+                    )
+                    for item, result in outcomes
+                ],
+            )
+            await enqueue(
+                conn,
+                *(
+                    MessageStatusChanged(
+                        message_sid=item.message.sid,
+                        account_sid=item.message.account_sid,
+                        status=_status(result),
+                        error_code=result.error_code,
+                        error_message=result.error_message,
+                    )
+                    for item, result in outcomes
+                ),
+            )
+        for item, result in outcomes:
+            log.info(
+                "message_dispatched",
+                sid=item.message.sid,
+                status=_status(result),
+                error_code=result.error_code,
+            )
+
+
+def _status(result: CarrierResult) -> str:
+    return "sent" if result.error_code is None else "failed"
+
+
+class _BatchContext:
+    """Lookups shared by the messages of one batch, each made once."""
+
+    def __init__(self, conn: DbConn) -> None:
+        self._conn = conn
+        self._pools: dict[str, list[str]] = {}
+        self._domains: dict[str, LinkDomain | None] = {}
+        self.links: list[tuple[asyncpg.Record, str, ShortLink]] = []
+
+    async def sender(self, service_sid: str | None, to: str) -> str | None:
+        """A number from the service's pool; the same recipient keeps the same one."""
+        if service_sid is None:
+            return None
+        if service_sid not in self._pools:
+            rows = await self._conn.fetch(
+                "SELECT p.phone_number FROM service_phone_numbers s"
+                " JOIN phone_numbers p ON p.sid = s.phone_number_sid"
+                " WHERE s.service_sid = $1 ORDER BY p.phone_number",
+                service_sid,
+            )
+            self._pools[service_sid] = [row["phone_number"] for row in rows]
+        numbers = self._pools[service_sid]
+        return numbers[zlib.crc32(to.encode()) % len(numbers)] if numbers else None
+
+    async def domain(self, service_sid: str | None) -> LinkDomain | None:
+        if service_sid is None:
+            return None
+        if service_sid not in self._domains:
+            row = await self._conn.fetchrow(
+                "SELECT d.sid, d.domain_name,"
+                " coalesce(cfg.disable_https, false) AS disable_https,"
+                " coalesce(cfg.continue_on_failure, false) AS continue_on_failure,"
+                " c.sid IS NOT NULL AS has_certificate"
+                " FROM domain_services ds JOIN domains d ON d.sid = ds.domain_sid"
+                " LEFT JOIN domain_configs cfg ON cfg.domain_sid = d.sid"
+                " LEFT JOIN domain_certificates c ON c.domain_sid = d.sid"
+                " WHERE ds.service_sid = $1",
+                service_sid,
+            )
+            self._domains[service_sid] = (
+                LinkDomain(
+                    row["sid"],
+                    row["domain_name"],
+                    row["disable_https"],
+                    row["continue_on_failure"],
+                    row["has_certificate"],
+                )
+                if row
+                else None
+            )
+        return self._domains[service_sid]
+
+    async def shorten(
+        self, row: asyncpg.Record, domain: LinkDomain | None
+    ) -> tuple[str, CarrierResult | None]:
+        """The body with short links, or the reason it cannot have them."""
+        if domain is None or not domain.has_certificate:
+            if domain is not None and domain.continue_on_failure:
                 return row["body"], None
             return row["body"], CarrierResult(
                 SHORTENING_FAILED, "Links could not be shortened: no usable domain."
             )
         body, links = shorten(
-            row["body"], domain["domain_name"], disable_https=domain["plain"]
+            row["body"], domain.name, disable_https=domain.disable_https
         )
-        body = await self._store_links(conn, row, domain["sid"], body, links)
+        self.links.extend((row, domain.sid, link) for link in links)
         return body, None
-
-    async def _store_links(
-        self,
-        conn: DbConn,
-        row: asyncpg.Record,
-        domain_sid: str,
-        body: str,
-        links: list[ShortLink],
-    ) -> str:
-        for link in links:
-            code = link.code
-            while not await conn.fetchval(
-                "INSERT INTO short_links (code, domain_sid, message_sid, account_sid,"
-                " original_url, expires_at) VALUES ($1, $2, $3, $4, $5,"
-                " now() + make_interval(days => $6))"
-                " ON CONFLICT (code) DO NOTHING RETURNING true",
-                code,
-                domain_sid,
-                row["sid"],
-                row["account_sid"],
-                link.original_url,
-                self._link_ttl_days,
-            ):
-                # Two equal codes in ~60 random bits: replace this one and go on.
-                replacement = new_code()
-                body = body.replace(
-                    link.short_url, link.short_url.replace(code, replacement)
-                )
-                code = replacement
-        return body
-
-    async def _record(self, message: OutgoingMessage, result: CarrierResult) -> None:
-        status = "sent" if result.error_code is None else "failed"
-        async with transaction(self._pool) as conn:
-            await conn.execute(
-                "UPDATE messages SET dispatch_state = 'done', status = $2,"
-                " error_code = $3, error_message = $4, date_updated = now(),"
-                " date_sent = CASE WHEN $2 = 'sent' THEN now() ELSE NULL END"
-                " WHERE sid = $1 AND dispatch_state = 'dispatching'",
-                message.sid,
-                status,
-                result.error_code,
-                result.error_message,
-            )
-            await enqueue(
-                conn,
-                MessageStatusChanged(
-                    message_sid=message.sid,
-                    account_sid=message.account_sid,
-                    status=status,
-                    error_code=result.error_code,
-                    error_message=result.error_message,
-                ),
-            )
-        log.info(
-            "message_dispatched",
-            sid=message.sid,
-            status=status,
-            error_code=result.error_code,
-        )
-
-
-async def _pick_sender(conn: DbConn, service_sid: str | None, to: str) -> str | None:
-    """A number from the service's pool; the same recipient keeps the same one."""
-    if service_sid is None:
-        return None
-    numbers = await conn.fetch(
-        "SELECT p.phone_number FROM service_phone_numbers s"
-        " JOIN phone_numbers p ON p.sid = s.phone_number_sid"
-        " WHERE s.service_sid = $1 ORDER BY p.phone_number",
-        service_sid,
-    )
-    if not numbers:
-        return None
-    phone_number: str = numbers[zlib.crc32(to.encode()) % len(numbers)]["phone_number"]
-    return phone_number

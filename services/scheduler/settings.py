@@ -24,5 +24,5 @@ class SchedulerSettings(CommonSettings):
     carrier_connect_retries: int = Field(default=3, ge=0)
 
     short_link_ttl_days: int = Field(default=90, gt=0)
-    # Messages of one partition dispatched at once.
-    dispatch_concurrency: int = Field(default=8, ge=1)
+    # Carrier requests under way at once in one process.
+    carrier_concurrency: int = Field(default=64, ge=1)
