@@ -37,6 +37,8 @@ SERVICE_SID_INVALID = 30127
 SHORTENING_NOT_SET_UP = 30106
 CERTIFICATE_MISSING = 30107
 NOT_CANCELABLE = 30409
+# Twilio: "Cannot delete message because delivery has not been completed."
+MESSAGE_IN_FLIGHT = 20009
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,22 @@ async def redact_message(
     if row is None:
         raise NotFoundError(f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json")
     return row
+
+
+async def delete_message(pool: asyncpg.Pool, account_sid: str, sid: str) -> None:
+    """Delete a message that is not waiting to be sent (cancel it first)."""
+    with translate_db_errors():
+        deleted = await pool.fetchval(
+            "DELETE FROM messages WHERE sid = $1 AND account_sid = $2"
+            " AND dispatch_state IN ('done', 'canceled') RETURNING sid",
+            sid,
+            account_sid,
+        )
+    if deleted is None:
+        await fetch_message(pool, account_sid, sid)
+        raise ApiError(
+            MESSAGE_IN_FLIGHT, "A message cannot be deleted before it has been sent."
+        )
 
 
 def message_uri(account_sid: str, sid: str) -> str:

@@ -10,7 +10,14 @@ from aiohttp import web
 from libs.common import sids
 from libs.common.errors import ApiError, NotFoundError
 
-from . import certificates, domains, messages, messaging_services, senders
+from . import (
+    certificates,
+    domains,
+    message_listing,
+    messages,
+    messaging_services,
+    senders,
+)
 from .context import KEYRING, POOL, SETTINGS, account_of
 from .forms import Form
 from .render import iso8601
@@ -65,6 +72,21 @@ async def create_message(request: web.Request) -> web.Response:
     )
     row = await messages.insert_message(pool, account_sid, message)
     return _json(messages.render_message(row), status=201)
+
+
+@routes.get(MESSAGES + ".json")
+async def list_messages(request: web.Request) -> web.Response:
+    body = await message_listing.list_messages(
+        request.app[POOL], account_of(request), request.query
+    )
+    return _json(body)
+
+
+@routes.delete(MESSAGES + "/{sid}.json")
+async def delete_message(request: web.Request) -> web.Response:
+    sid = _path_sid(request, "sid", sids.MESSAGE)
+    await messages.delete_message(request.app[POOL], account_of(request), sid)
+    return _no_content()
 
 
 @routes.get(MESSAGES + "/{sid}.json")
