@@ -68,16 +68,33 @@ def parse_basic(header: str | None) -> tuple[str, str]:
     return user, password
 
 
-async def authenticate(pool: asyncpg.Pool, header: str | None) -> str:
-    """Return the account SID the credentials prove, or raise ``UnauthorizedError``."""
+@dataclass(frozen=True)
+class Principal:
+    """Who a request authenticated as: the account itself, or one of its keys."""
+
+    account_sid: str
+    key_sid: str | None = None
+
+
+async def authenticate(pool: asyncpg.Pool, header: str | None) -> Principal:
+    """Return who the credentials prove, or raise ``UnauthorizedError``."""
     user, password = parse_basic(header)
-    if not sids.is_sid(user, sids.ACCOUNT):
+    if sids.is_sid(user, sids.ACCOUNT):
+        query = (
+            "SELECT sid AS account_sid, auth_token_hash AS secret_hash FROM accounts"
+            " WHERE sid = $1 AND status = 'active'"
+        )
+    elif sids.is_sid(user, sids.API_KEY):
+        query = (
+            "SELECT k.account_sid, k.secret_hash FROM api_keys k"
+            " JOIN accounts a ON a.sid = k.account_sid"
+            " WHERE k.sid = $1 AND a.status = 'active'"
+        )
+    else:
         raise UnauthorizedError()
     with translate_db_errors():
-        stored = await pool.fetchval(
-            "SELECT auth_token_hash FROM accounts WHERE sid = $1 AND status = 'active'",
-            user,
-        )
-    if stored is None or not hmac.compare_digest(stored, hash_token(password)):
+        row = await pool.fetchrow(query, user)
+    if row is None or not hmac.compare_digest(row["secret_hash"], hash_token(password)):
         raise UnauthorizedError()
-    return user
+    key_sid = user if user.startswith(sids.API_KEY) else None
+    return Principal(row["account_sid"], key_sid)

@@ -1,4 +1,4 @@
-"""The authentication middleware: HTTP Basic with AccountSid and AuthToken."""
+"""The authentication middleware: HTTP Basic with an account's or a key's secret."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from aiohttp import web
 from libs.common.errors import NotFoundError
 
 from .accounts import authenticate
-from .context import ACCOUNT_SID, POOL
+from .context import POOL, PRINCIPAL
 from .middleware import Handler
 
 PUBLIC_PATHS = frozenset({"/healthz", "/openapi.json"})
@@ -18,11 +18,11 @@ async def basic_auth(request: web.Request, handler: Handler) -> web.StreamRespon
     """Authenticate every request but the public ones; scope it to the account."""
     if request.path in PUBLIC_PATHS:
         return await handler(request)
-    account_sid = await authenticate(
+    principal = await authenticate(
         request.app[POOL], request.headers.get("Authorization")
     )
     path_account = request.match_info.get("account_sid")
-    if path_account is not None and path_account != account_sid:
+    if path_account is not None and path_account != principal.account_sid:
         raise NotFoundError(request.path)
-    request[ACCOUNT_SID] = account_sid
+    request[PRINCIPAL] = principal
     return await handler(request)

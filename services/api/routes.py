@@ -11,6 +11,7 @@ from libs.common import sids
 from libs.common.errors import ApiError, NotFoundError
 
 from . import (
+    api_keys,
     certificates,
     domains,
     message_listing,
@@ -18,7 +19,13 @@ from . import (
     messaging_services,
     senders,
 )
-from .context import KEYRING, POOL, SETTINGS, account_of
+from .context import (
+    KEYRING,
+    POOL,
+    SETTINGS,
+    account_of,
+    require_account_credentials,
+)
 from .forms import Form
 from .render import iso8601
 
@@ -111,6 +118,64 @@ async def update_message(request: web.Request) -> web.Response:
     if body == "":
         row = await messages.redact_message(pool, account_sid, sid)
     return _json(messages.render_message(row))
+
+
+# --- API keys (2010-04-01) --------------------------------------------------
+
+KEYS = "/2010-04-01/Accounts/{account_sid}/Keys"
+
+
+@routes.post(KEYS + ".json")
+async def create_key(request: web.Request) -> web.Response:
+    require_account_credentials(request)
+    name = (await _form(request)).get("FriendlyName")
+    key = await api_keys.create_key(request.app[POOL], account_of(request), name)
+    return _json(key, 201)
+
+
+@routes.get(KEYS + ".json")
+async def list_keys(request: web.Request) -> web.Response:
+    require_account_credentials(request)
+    rows = await api_keys.list_keys(request.app[POOL], account_of(request))
+    path = f"/2010-04-01/Accounts/{account_of(request)}/Keys.json"
+    return _json(
+        {
+            "keys": [api_keys.render_key(row) for row in rows],
+            "first_page_uri": f"{path}?PageSize={len(rows) or 50}&Page=0",
+            "next_page_uri": None,
+            "previous_page_uri": None,
+            "page": 0,
+            "page_size": len(rows) or 50,
+            "start": 0,
+            "end": max(len(rows) - 1, 0),
+            "uri": path,
+        }
+    )
+
+
+@routes.get(KEYS + "/{sid}.json")
+async def fetch_key(request: web.Request) -> web.Response:
+    require_account_credentials(request)
+    sid = _path_sid(request, "sid", sids.API_KEY)
+    row = await api_keys.fetch_key(request.app[POOL], account_of(request), sid)
+    return _json(api_keys.render_key(row))
+
+
+@routes.post(KEYS + "/{sid}.json")
+async def update_key(request: web.Request) -> web.Response:
+    require_account_credentials(request)
+    sid = _path_sid(request, "sid", sids.API_KEY)
+    name = (await _form(request)).get("FriendlyName")
+    row = await api_keys.rename_key(request.app[POOL], account_of(request), sid, name)
+    return _json(api_keys.render_key(row))
+
+
+@routes.delete(KEYS + "/{sid}.json")
+async def delete_key(request: web.Request) -> web.Response:
+    require_account_credentials(request)
+    sid = _path_sid(request, "sid", sids.API_KEY)
+    await api_keys.delete_key(request.app[POOL], account_of(request), sid)
+    return _no_content()
 
 
 # --- Messaging Services (v1) -------------------------------------------------
