@@ -248,28 +248,112 @@ async def add_service_number(request: web.Request) -> web.Response:
     service_sid = _path_sid(request, "sid", sids.SERVICE)
     pool, account_sid = request.app[POOL], account_of(request)
     await messaging_services.fetch_service(pool, account_sid, service_sid)
-    form = await _form(request)
-    number_sid = form.get("PhoneNumberSid")
+    number_sid = (await _form(request)).get("PhoneNumberSid")
     if not isinstance(number_sid, str) or not sids.is_sid(
         number_sid, sids.PHONE_NUMBER
     ):
         raise ApiError(21451, "PhoneNumberSid must be a PN SID.")
-    number = await senders.add_to_service(pool, account_sid, service_sid, number_sid)
-    base = _base_url(request)
+    await senders.add_to_service(pool, account_sid, service_sid, number_sid)
+    (number, joined), *_ = await senders.service_numbers(pool, service_sid, number_sid)
+    body = senders.render_service_number(
+        number, service_sid, joined, _base_url(request)
+    )
+    return _json(body, 201)
+
+
+@routes.get("/v1/Services/{sid}/PhoneNumbers")
+async def list_service_numbers(request: web.Request) -> web.Response:
+    service_sid = _path_sid(request, "sid", sids.SERVICE)
+    pool, base = request.app[POOL], _base_url(request)
+    await messaging_services.fetch_service(pool, account_of(request), service_sid)
+    members = await senders.service_numbers(pool, service_sid)
+    url = f"{base}/v1/Services/{service_sid}/PhoneNumbers"
     return _json(
         {
-            "sid": number.sid,
-            "account_sid": account_sid,
-            "service_sid": service_sid,
-            "phone_number": number.phone_number,
-            "country_code": None,
-            "capabilities": ["SMS"],
-            "date_created": None,
-            "date_updated": None,
-            "url": f"{base}/v1/Services/{service_sid}/PhoneNumbers/{number.sid}",
-        },
-        201,
+            "phone_numbers": [
+                senders.render_service_number(number, service_sid, joined, base)
+                for number, joined in members
+            ],
+            "meta": _single_page_meta(url, "phone_numbers", len(members)),
+        }
     )
+
+
+@routes.get("/v1/Services/{sid}/PhoneNumbers/{number_sid}")
+async def fetch_service_number(request: web.Request) -> web.Response:
+    service_sid = _path_sid(request, "sid", sids.SERVICE)
+    number_sid = _path_sid(request, "number_sid", sids.PHONE_NUMBER)
+    pool = request.app[POOL]
+    await messaging_services.fetch_service(pool, account_of(request), service_sid)
+    members = await senders.service_numbers(pool, service_sid, number_sid)
+    if not members:
+        raise NotFoundError(request.path)
+    number, joined = members[0]
+    return _json(
+        senders.render_service_number(number, service_sid, joined, _base_url(request))
+    )
+
+
+@routes.delete("/v1/Services/{sid}/PhoneNumbers/{number_sid}")
+async def remove_service_number(request: web.Request) -> web.Response:
+    service_sid = _path_sid(request, "sid", sids.SERVICE)
+    number_sid = _path_sid(request, "number_sid", sids.PHONE_NUMBER)
+    pool = request.app[POOL]
+    await messaging_services.fetch_service(pool, account_of(request), service_sid)
+    await senders.remove_from_service(pool, service_sid, number_sid)
+    return _no_content()
+
+
+# --- Incoming phone numbers (2010-04-01) ------------------------------------
+
+NUMBERS = "/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers"
+
+
+@routes.get(NUMBERS + ".json")
+async def list_numbers(request: web.Request) -> web.Response:
+    account_sid = account_of(request)
+    numbers = await senders.list_numbers(request.app[POOL], account_sid)
+    path = f"/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers.json"
+    size = len(numbers) or 50
+    return _json(
+        {
+            "incoming_phone_numbers": [senders.render_incoming(n) for n in numbers],
+            "first_page_uri": f"{path}?PageSize={size}&Page=0",
+            "next_page_uri": None,
+            "previous_page_uri": None,
+            "page": 0,
+            "page_size": size,
+            "start": 0,
+            "end": max(len(numbers) - 1, 0),
+            "uri": path,
+        }
+    )
+
+
+@routes.get(NUMBERS + "/{sid}.json")
+async def fetch_number(request: web.Request) -> web.Response:
+    sid = _path_sid(request, "sid", sids.PHONE_NUMBER)
+    number = await senders.fetch_number(request.app[POOL], account_of(request), sid)
+    return _json(senders.render_incoming(number))
+
+
+@routes.post(NUMBERS + "/{sid}.json")
+async def update_number(request: web.Request) -> web.Response:
+    sid = _path_sid(request, "sid", sids.PHONE_NUMBER)
+    pool, account_sid = request.app[POOL], account_of(request)
+    name = (await _form(request)).get("FriendlyName")
+    if isinstance(name, str) and name:
+        number = await senders.rename_number(pool, account_sid, sid, name)
+    else:
+        number = await senders.fetch_number(pool, account_sid, sid)
+    return _json(senders.render_incoming(number))
+
+
+@routes.delete(NUMBERS + "/{sid}.json")
+async def release_number(request: web.Request) -> web.Response:
+    sid = _path_sid(request, "sid", sids.PHONE_NUMBER)
+    await senders.release_number(request.app[POOL], account_of(request), sid)
+    return _no_content()
 
 
 # --- Link shortening (v1) ----------------------------------------------------
@@ -411,6 +495,20 @@ def _association(
         "messaging_service_sid": service_sid,
         "url": f"{base}/v1/LinkShortening/Domains/{domain_sid}"
         f"/MessagingServices/{service_sid}",
+    }
+
+
+def _single_page_meta(url: str, key: str, count: int) -> dict[str, Any]:
+    """The v1 ``meta`` envelope of a list that fits on one page."""
+    size = count or DEFAULT_PAGE_SIZE
+    return {
+        "page": 0,
+        "page_size": size,
+        "first_page_url": f"{url}?PageSize={size}&Page=0",
+        "previous_page_url": None,
+        "next_page_url": None,
+        "url": f"{url}?PageSize={size}&Page=0",
+        "key": key,
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -11,7 +12,8 @@ from libs.common import sids
 from libs.common.db import translate_db_errors
 from libs.common.errors import ApiError, NotFoundError
 
-from .phone import to_e164
+from .phone import country_code, to_e164
+from .render import iso8601, rfc2822
 
 # Twilio: "The phone number is already in use" for a number owned elsewhere.
 NUMBER_TAKEN = 21452
@@ -66,6 +68,123 @@ async def add_to_service(
             number_sid,
         )
     return _number(number)
+
+
+async def list_numbers(pool: asyncpg.Pool, account_sid: str) -> list[PhoneNumber]:
+    with translate_db_errors():
+        rows = await pool.fetch(
+            "SELECT * FROM phone_numbers WHERE account_sid = $1"
+            " ORDER BY date_created, sid",
+            account_sid,
+        )
+    return [_number(row) for row in rows]
+
+
+async def fetch_number(pool: asyncpg.Pool, account_sid: str, sid: str) -> PhoneNumber:
+    with translate_db_errors():
+        row = await pool.fetchrow(
+            "SELECT * FROM phone_numbers WHERE sid = $1 AND account_sid = $2",
+            sid,
+            account_sid,
+        )
+    if row is None:
+        raise NotFoundError(sid)
+    return _number(row)
+
+
+async def rename_number(
+    pool: asyncpg.Pool, account_sid: str, sid: str, friendly_name: str
+) -> PhoneNumber:
+    with translate_db_errors():
+        row = await pool.fetchrow(
+            "UPDATE phone_numbers SET friendly_name = $3, date_updated = now()"
+            " WHERE sid = $1 AND account_sid = $2 RETURNING *",
+            sid,
+            account_sid,
+            friendly_name,
+        )
+    if row is None:
+        raise NotFoundError(sid)
+    return _number(row)
+
+
+async def release_number(pool: asyncpg.Pool, account_sid: str, sid: str) -> None:
+    """Give a number up; it leaves every sender pool it was in."""
+    with translate_db_errors():
+        deleted = await pool.fetchval(
+            "DELETE FROM phone_numbers WHERE sid = $1 AND account_sid = $2"
+            " RETURNING sid",
+            sid,
+            account_sid,
+        )
+    if deleted is None:
+        raise NotFoundError(sid)
+
+
+async def service_numbers(
+    pool: asyncpg.Pool, service_sid: str, number_sid: str | None = None
+) -> list[tuple[PhoneNumber, datetime]]:
+    """The service's pool (or one member of it), with when each joined."""
+    with translate_db_errors():
+        rows = await pool.fetch(
+            "SELECT p.*, s.date_created AS joined FROM service_phone_numbers s"
+            " JOIN phone_numbers p ON p.sid = s.phone_number_sid"
+            " WHERE s.service_sid = $1 AND ($2::text IS NULL OR p.sid = $2)"
+            " ORDER BY s.date_created, p.sid",
+            service_sid,
+            number_sid,
+        )
+    return [(_number(row), row["joined"]) for row in rows]
+
+
+async def remove_from_service(
+    pool: asyncpg.Pool, service_sid: str, number_sid: str
+) -> None:
+    with translate_db_errors():
+        deleted = await pool.fetchval(
+            "DELETE FROM service_phone_numbers WHERE service_sid = $1"
+            " AND phone_number_sid = $2 RETURNING phone_number_sid",
+            service_sid,
+            number_sid,
+        )
+    if deleted is None:
+        raise NotFoundError(number_sid)
+
+
+def render_incoming(number: PhoneNumber) -> dict[str, Any]:
+    """The 2010-04-01 IncomingPhoneNumber resource; voice fields stay empty."""
+    return {
+        "sid": number.sid,
+        "account_sid": number.account_sid,
+        "api_version": "2010-04-01",
+        "friendly_name": number.friendly_name,
+        "phone_number": number.phone_number,
+        "capabilities": {"sms": True, "mms": False, "voice": False, "fax": False},
+        "date_created": rfc2822(number.date_created),
+        "date_updated": rfc2822(number.date_updated),
+        "status": "in-use",
+        "origin": "hosted",
+        "beta": False,
+        "uri": f"/2010-04-01/Accounts/{number.account_sid}"
+        f"/IncomingPhoneNumbers/{number.sid}.json",
+    }
+
+
+def render_service_number(
+    number: PhoneNumber, service_sid: str, joined: datetime, base_url: str
+) -> dict[str, Any]:
+    """The v1 Service PhoneNumber resource."""
+    return {
+        "sid": number.sid,
+        "account_sid": number.account_sid,
+        "service_sid": service_sid,
+        "phone_number": number.phone_number,
+        "country_code": country_code(number.phone_number),
+        "capabilities": ["SMS"],
+        "date_created": iso8601(joined),
+        "date_updated": iso8601(joined),
+        "url": f"{base_url}/v1/Services/{service_sid}/PhoneNumbers/{number.sid}",
+    }
 
 
 async def owns_number(pool: asyncpg.Pool, account_sid: str, e164: str) -> bool:
