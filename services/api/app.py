@@ -17,11 +17,15 @@ from libs.common.service import start_health_server, wait_for_stop
 
 from .auth import basic_auth
 from .context import KEYRING, POOL, SETTINGS
+from .messages import prune_tokens_forever
 from .middleware import twilio_errors
+from .ratelimit import RATE_LIMITER, RateLimiter, rate_limit
 from .routes import routes
 from .settings import ApiSettings
 
 log = structlog.get_logger(__name__)
+
+TOKEN_PRUNE_INTERVAL_S = 300.0
 
 
 def create_app(
@@ -29,12 +33,15 @@ def create_app(
 ) -> web.Application:
     """The REST application; the caller owns the pool."""
     app = web.Application(
-        middlewares=[twilio_errors, basic_auth],
+        middlewares=[twilio_errors, basic_auth, rate_limit],
         client_max_size=settings.max_request_bytes,
     )
     app[SETTINGS] = settings
     app[POOL] = pool
     app[KEYRING] = keyring
+    app[RATE_LIMITER] = RateLimiter(
+        settings.rate_limit_per_s, settings.rate_limit_burst
+    )
     app.add_routes(routes)
     return app
 
@@ -46,18 +53,25 @@ async def serve(settings: ApiSettings, stop: asyncio.Event) -> None:
     producer = EventProducer(settings)
     await producer.start()
     relay = asyncio.create_task(OutboxRelay(pool, producer).run(), name="outbox-relay")
+    pruner = asyncio.create_task(
+        prune_tokens_forever(
+            pool, settings.idempotency_token_ttl_s, TOKEN_PRUNE_INTERVAL_S
+        ),
+        name="token-pruner",
+    )
     runner = web.AppRunner(create_app(settings, pool, keyring), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.api_host, settings.api_port).start()
     health = await start_health_server(settings, ready=lambda: True)
     log.info("api_listening", host=settings.api_host, port=settings.api_port)
     try:
-        await wait_for_stop(stop, [relay])
+        await wait_for_stop(stop, [relay, pruner])
     finally:
         await runner.cleanup()
-        relay.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await relay
+        for task in (relay, pruner):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await health.cleanup()
         await producer.stop()
         await pool.close()

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import structlog
 
 from libs.common import sids
-from libs.common.db import transaction, translate_db_errors
-from libs.common.errors import ApiError, InvalidParameterError, NotFoundError
+from libs.common.db import DbConn, transaction, translate_db_errors
+from libs.common.errors import (
+    ApiError,
+    InvalidParameterError,
+    NotFoundError,
+    RetryableError,
+)
 from libs.common.events import MessageScheduled, MessageStatusChanged
 from libs.common.outbox import enqueue
 from libs.common.segments import count_segments
@@ -21,6 +28,8 @@ from .phone import to_e164
 from .render import rfc2822
 from .scheduling import SCHEDULE_LIMIT, check_schedule
 from .senders import owns_number, service_has_senders
+
+log = structlog.get_logger(__name__)
 
 API_VERSION = "2010-04-01"
 MAX_BODY = 1600
@@ -181,40 +190,91 @@ def initial_status(request: MessageRequest) -> str:
     return "accepted" if request.service_sid is not None else "queued"
 
 
+class _TokenTakenError(Exception):
+    """Another request with the same idempotency token created the message."""
+
+
 async def insert_message(
-    pool: asyncpg.Pool, account_sid: str, request: MessageRequest
+    pool: asyncpg.Pool,
+    account_sid: str,
+    request: MessageRequest,
+    idempotency_token: str | None = None,
 ) -> asyncpg.Record:
-    """Store the message and its ``message.scheduled`` event atomically."""
+    """Store the message and its ``message.scheduled`` event atomically.
+
+    With an idempotency token, a second request carrying it gets the message
+    the first one created, even when both arrive at once.
+    """
     sid = sids.new_sid(sids.MESSAGE)
-    async with transaction(pool) as conn:
-        row = await conn.fetchrow(
-            "INSERT INTO messages (sid, account_sid, messaging_service_sid, to_address,"
-            " from_address, body, status, shorten_urls, send_at, status_callback,"
-            " validity_period, num_segments, num_media)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-            " RETURNING *",
-            sid,
-            account_sid,
-            request.service_sid,
-            request.to,
-            request.from_,
-            request.body,
-            initial_status(request),
-            request.shorten_urls,
-            request.send_at,
-            request.status_callback,
-            request.validity_period,
-            count_segments(request.body) if request.body else 0,
-            request.num_media,
-        )
-        await enqueue(
-            conn,
-            MessageScheduled(
-                message_sid=sid, account_sid=account_sid, send_at=request.send_at
-            ),
-        )
+    try:
+        async with transaction(pool) as conn:
+            if idempotency_token is not None:
+                await _claim_token(conn, account_sid, idempotency_token, sid)
+            row = await _insert_row(conn, sid, account_sid, request)
+            await enqueue(
+                conn,
+                MessageScheduled(
+                    message_sid=sid, account_sid=account_sid, send_at=request.send_at
+                ),
+            )
+    except _TokenTakenError:
+        assert idempotency_token is not None
+        existing = await find_by_token(pool, account_sid, idempotency_token)
+        assert existing is not None
+        return existing
+    return row
+
+
+async def _claim_token(conn: DbConn, account_sid: str, token: str, sid: str) -> None:
+    claimed = await conn.fetchval(
+        "INSERT INTO idempotency_tokens (account_sid, token, message_sid)"
+        " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING message_sid",
+        account_sid,
+        token,
+        sid,
+    )
+    if claimed is None:
+        raise _TokenTakenError
+
+
+async def _insert_row(
+    conn: DbConn, sid: str, account_sid: str, request: MessageRequest
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        "INSERT INTO messages (sid, account_sid, messaging_service_sid, to_address,"
+        " from_address, body, status, shorten_urls, send_at, status_callback,"
+        " validity_period, num_segments, num_media)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        " RETURNING *",
+        sid,
+        account_sid,
+        request.service_sid,
+        request.to,
+        request.from_,
+        request.body,
+        initial_status(request),
+        request.shorten_urls,
+        request.send_at,
+        request.status_callback,
+        request.validity_period,
+        count_segments(request.body) if request.body else 0,
+        request.num_media,
+    )
     assert row is not None
     return row
+
+
+async def find_by_token(
+    pool: asyncpg.Pool, account_sid: str, token: str
+) -> asyncpg.Record | None:
+    """The message an earlier request with this idempotency token created."""
+    with translate_db_errors():
+        return await pool.fetchrow(
+            "SELECT m.* FROM idempotency_tokens t JOIN messages m"
+            " ON m.sid = t.message_sid WHERE t.account_sid = $1 AND t.token = $2",
+            account_sid,
+            token,
+        )
 
 
 async def fetch_message(
@@ -285,6 +345,21 @@ async def delete_message(pool: asyncpg.Pool, account_sid: str, sid: str) -> None
         raise ApiError(
             MESSAGE_IN_FLIGHT, "A message cannot be deleted before it has been sent."
         )
+
+
+async def prune_tokens_forever(pool: asyncpg.Pool, ttl_s: int, every_s: float) -> None:
+    """Forget idempotency tokens older than ``ttl_s``, every ``every_s``."""
+    while True:
+        try:
+            with translate_db_errors():
+                await pool.execute(
+                    "DELETE FROM idempotency_tokens"
+                    " WHERE date_created < now() - make_interval(secs => $1)",
+                    float(ttl_s),
+                )
+        except RetryableError as exc:
+            log.warning("token_prune_failed", error=str(exc))
+        await asyncio.sleep(every_s)
 
 
 def message_uri(account_sid: str, sid: str) -> str:

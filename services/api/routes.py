@@ -33,6 +33,8 @@ routes = web.RouteTableDef()
 
 MESSAGES = "/2010-04-01/Accounts/{account_sid}/Messages"
 DOMAIN = "/v1/LinkShortening/Domains/{domain_sid}"
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+MAX_IDEMPOTENCY_TOKEN = 128
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 
@@ -65,20 +67,33 @@ async def _form(request: web.Request) -> Form:
 
 @routes.post(MESSAGES + ".json")
 async def create_message(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
+    settings, pool = request.app[SETTINGS], request.app[POOL]
     account_sid = account_of(request)
+    token = _idempotency_token(request)
+    if token is not None:
+        earlier = await messages.find_by_token(pool, account_sid, token)
+        if earlier is not None:
+            return _json(messages.render_message(earlier), status=201)
     message = messages.read_request(
         await _form(request),
         now=messages.now_utc(),
         min_lead=timedelta(seconds=settings.schedule_min_lead_s),
         max_lead=timedelta(seconds=settings.schedule_max_lead_s),
     )
-    pool = request.app[POOL]
     await messages.check_account_resources(
         pool, account_sid, message, settings.max_scheduled_per_account
     )
-    row = await messages.insert_message(pool, account_sid, message)
+    row = await messages.insert_message(pool, account_sid, message, token)
     return _json(messages.render_message(row), status=201)
+
+
+def _idempotency_token(request: web.Request) -> str | None:
+    token = request.headers.get(IDEMPOTENCY_HEADER)
+    if token is None:
+        return None
+    if not 0 < len(token) <= MAX_IDEMPOTENCY_TOKEN:
+        raise ApiError(20001, f"{IDEMPOTENCY_HEADER} must be 1 to 128 characters.")
+    return token
 
 
 @routes.get(MESSAGES + ".json")

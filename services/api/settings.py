@@ -20,4 +20,8 @@ class ApiSettings(CommonSettings):
     max_scheduled_per_account: int = Field(default=500_000, gt=0)
     # Refuse self-signed certificates unless the operator runs a private CA.
     allow_self_signed_certificates: bool = False
+    # Requests a second per account (per API process), and the burst allowed.
+    rate_limit_per_s: float = Field(default=200.0, gt=0)
+    rate_limit_burst: float = Field(default=400.0, ge=1)
+    idempotency_token_ttl_s: int = Field(default=24 * 3600, gt=0)
     max_request_bytes: int = Field(default=1024 * 1024, gt=0)
