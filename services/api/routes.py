@@ -27,12 +27,21 @@ from .context import (
     require_account_credentials,
 )
 from .forms import Form
+from .openapi import openapi_document
 from .render import iso8601
 
 routes = web.RouteTableDef()
 
 MESSAGES = "/2010-04-01/Accounts/{account_sid}/Messages"
 DOMAIN = "/v1/LinkShortening/Domains/{domain_sid}"
+FORM_TYPES = frozenset(
+    {
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        "application/octet-stream",
+    }
+)
+UNPARSABLE_BODY = 20001
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 MAX_IDEMPOTENCY_TOKEN = 128
 DEFAULT_PAGE_SIZE = 50
@@ -59,7 +68,24 @@ def _path_sid(request: web.Request, name: str, prefix: str) -> str:
 
 
 async def _form(request: web.Request) -> Form:
-    return await request.post()  # type: ignore[return-value]
+    """The form body; anything but a well-formed form is refused with a 400."""
+    if request.content_type not in FORM_TYPES and request.body_exists:
+        raise ApiError(
+            UNPARSABLE_BODY,
+            "Send parameters as application/x-www-form-urlencoded.",
+            415,
+        )
+    try:
+        return await request.post()  # type: ignore[return-value]
+    except (ValueError, AssertionError, UnicodeDecodeError):
+        raise ApiError(
+            UNPARSABLE_BODY, "The request body could not be parsed."
+        ) from None
+
+
+@routes.get("/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    return _json(openapi_document(_base_url(request)))
 
 
 # --- Messages (2010-04-01) ---------------------------------------------------
