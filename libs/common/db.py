@@ -39,6 +39,15 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     )
 
 
+async def _skip_session_reset(_: asyncpg.Connection) -> None:
+    """Release without ``RESET ALL; UNLISTEN *; ...``: one round trip fewer.
+
+    Pigeon keeps no session state on pooled connections (no ``SET``, no
+    session advisory locks, ``LISTEN`` only on a connection held for good);
+    asyncpg still rolls back any transaction left open.
+    """
+
+
 async def create_pool(settings: CommonSettings) -> asyncpg.Pool:
     """Open the pool, translating a failure to connect into ``RetryableError``."""
     with translate_db_errors():
@@ -48,6 +57,7 @@ async def create_pool(settings: CommonSettings) -> asyncpg.Pool:
             max_size=settings.database_pool_max,
             command_timeout=settings.database_timeout_s,
             init=_init_connection,
+            reset=_skip_session_reset,
         )
     assert pool is not None
     return pool

@@ -14,9 +14,10 @@ from libs.common.db import create_pool
 from libs.common.kafka import EventProducer
 from libs.common.outbox import OutboxRelay
 from libs.common.service import start_health_server, wait_for_stop
+from libs.common.ttlcache import TtlCache
 
-from .auth import basic_auth
-from .context import KEYRING, POOL, SETTINGS
+from .auth import CREDENTIAL_CACHE, CredentialCache, basic_auth
+from .context import KEYRING, POOL, SENDING_CONTEXTS, SETTINGS
 from .messages import prune_tokens_forever
 from .middleware import twilio_errors
 from .ratelimit import RATE_LIMITER, RateLimiter, rate_limit
@@ -39,6 +40,8 @@ def create_app(
     app[SETTINGS] = settings
     app[POOL] = pool
     app[KEYRING] = keyring
+    app[SENDING_CONTEXTS] = TtlCache(settings.sending_context_cache_ttl_s)
+    app[CREDENTIAL_CACHE] = CredentialCache(settings.auth_cache_ttl_s)
     app[RATE_LIMITER] = RateLimiter(
         settings.rate_limit_per_s, settings.rate_limit_burst
     )

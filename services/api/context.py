@@ -7,6 +7,7 @@ from aiohttp import web
 
 from libs.common.crypto import KeyRing
 from libs.common.errors import ApiError
+from libs.common.ttlcache import TtlCache
 
 from .accounts import Principal
 from .settings import ApiSettings
@@ -14,6 +15,7 @@ from .settings import ApiSettings
 SETTINGS = web.AppKey("settings", ApiSettings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 KEYRING = web.AppKey("keyring", KeyRing)
+SENDING_CONTEXTS = web.AppKey("sending_contexts", TtlCache)
 
 PRINCIPAL = "principal"
 

@@ -21,13 +21,13 @@ from libs.common.errors import (
 from libs.common.events import MessageScheduled, MessageStatusChanged
 from libs.common.outbox import enqueue
 from libs.common.segments import count_segments
+from libs.common.ttlcache import TtlCache
 
 from . import forms
-from .messaging_services import fetch_service, validity_period
+from .messaging_services import validity_period
 from .phone import to_e164
 from .render import rfc2822
 from .scheduling import SCHEDULE_LIMIT, check_schedule
-from .senders import owns_number, service_has_senders
 
 log = structlog.get_logger(__name__)
 
@@ -105,62 +105,101 @@ def read_request(
     )
 
 
+@dataclass(frozen=True)
+class SendingContext:
+    """What the account's rows say about a create request, read in one query."""
+
+    service_found: bool
+    has_senders: bool
+    owns_from: bool
+    has_domain: bool
+    has_certificate: bool
+    continue_on_failure: bool
+
+
+async def sending_context(
+    pool: asyncpg.Pool, account_sid: str, request: MessageRequest
+) -> SendingContext:
+    with translate_db_errors():
+        row = await pool.fetchrow(
+            "SELECT"
+            " EXISTS (SELECT 1 FROM messaging_services"
+            "   WHERE sid = $2 AND account_sid = $1) AS service_found,"
+            " EXISTS (SELECT 1 FROM service_phone_numbers"
+            "   WHERE service_sid = $2) AS has_senders,"
+            " EXISTS (SELECT 1 FROM phone_numbers"
+            "   WHERE account_sid = $1 AND phone_number = $3) AS owns_from,"
+            " d.domain_sid IS NOT NULL AS has_domain,"
+            " EXISTS (SELECT 1 FROM domain_certificates c"
+            "   WHERE c.domain_sid = d.domain_sid) AS has_certificate,"
+            " coalesce((SELECT continue_on_failure FROM domain_configs cfg"
+            "   WHERE cfg.domain_sid = d.domain_sid), false) AS continue_on_failure"
+            " FROM (SELECT NULL) AS one"
+            " LEFT JOIN domain_services d ON d.service_sid = $2",
+            account_sid,
+            request.service_sid,
+            request.from_,
+        )
+    assert row is not None
+    return SendingContext(**dict(row))
+
+
+ContextKey = tuple[str, str | None, str | None]
+ContextCache = TtlCache[ContextKey, SendingContext]
+
+
 async def check_account_resources(
-    pool: asyncpg.Pool, account_sid: str, request: MessageRequest, scheduled_limit: int
+    pool: asyncpg.Pool,
+    account_sid: str,
+    request: MessageRequest,
+    scheduled_limit: int,
+    cache: ContextCache,
 ) -> None:
-    """Checks that need the account's services, numbers and domains."""
-    if request.service_sid is not None:
-        try:
-            await fetch_service(pool, account_sid, request.service_sid)
-        except NotFoundError:
-            raise InvalidParameterError(
-                SERVICE_MISSING,
-                f"The Messaging Service {request.service_sid} does not exist.",
-            ) from None
-    if request.from_ is not None and not await owns_number(
-        pool, account_sid, request.from_
-    ):
+    """Checks that need the account's services, numbers and domains.
+
+    A context that passed is remembered briefly: a campaign's thousands of
+    creates through one service cost one lookup.  A refusal is never cached,
+    so fixing the setup takes effect at once.
+    """
+    key = (account_sid, request.service_sid, request.from_)
+    context = cache.get(key)
+    if context is None:
+        context = await sending_context(pool, account_sid, request)
+    check_context(request, context)
+    cache.put(key, context)
+    if request.send_at is not None:
+        await check_scheduled_count(pool, account_sid, scheduled_limit)
+
+
+def check_context(request: MessageRequest, context: SendingContext) -> None:
+    """Refuse the request, with Twilio's code, if the account cannot send it."""
+    if request.service_sid is not None and not context.service_found:
+        raise InvalidParameterError(
+            SERVICE_MISSING,
+            f"The Messaging Service {request.service_sid} does not exist.",
+        )
+    if request.from_ is not None and not context.owns_from:
         raise InvalidParameterError(
             FROM_NOT_OWNED,
             f"The From phone number {request.from_} is not a valid number"
             " for this account.",
         )
-    if (
-        request.from_ is None
-        and request.service_sid is not None
-        and not await service_has_senders(pool, request.service_sid)
-    ):
+    if request.from_ is None and not context.has_senders:
         raise InvalidParameterError(
-            SERVICE_WITHOUT_SENDERS,
-            "The Messaging Service contains no phone numbers.",
+            SERVICE_WITHOUT_SENDERS, "The Messaging Service contains no phone numbers."
         )
     if request.shorten_urls:
-        await check_shortening(pool, request.service_sid)
-    if request.send_at is not None:
-        await check_scheduled_count(pool, account_sid, scheduled_limit)
+        check_shortening(request, context)
 
 
-async def check_shortening(pool: asyncpg.Pool, service_sid: str | None) -> None:
+def check_shortening(request: MessageRequest, context: SendingContext) -> None:
     """ShortenUrls needs a service whose domain has a certificate (30106, 30107)."""
-    if service_sid is None:
-        raise InvalidParameterError(
-            SHORTENING_NOT_SET_UP, "ShortenUrls requires a MessagingServiceSid."
-        )
-    with translate_db_errors():
-        row = await pool.fetchrow(
-            "SELECT c.sid AS certificate_sid, cfg.continue_on_failure"
-            " FROM domain_services ds"
-            " LEFT JOIN domain_certificates c ON c.domain_sid = ds.domain_sid"
-            " LEFT JOIN domain_configs cfg ON cfg.domain_sid = ds.domain_sid"
-            " WHERE ds.service_sid = $1",
-            service_sid,
-        )
-    if row is None:
+    if request.service_sid is None or not context.has_domain:
         raise InvalidParameterError(
             SHORTENING_NOT_SET_UP,
             "The Messaging Service has no domain set up for link shortening.",
         )
-    if row["certificate_sid"] is None and not row["continue_on_failure"]:
+    if not context.has_certificate and not context.continue_on_failure:
         raise InvalidParameterError(
             CERTIFICATE_MISSING, "The domain's certificate has not been uploaded."
         )
@@ -206,23 +245,17 @@ async def insert_message(
     the first one created, even when both arrive at once.
     """
     sid = sids.new_sid(sids.MESSAGE)
+    if idempotency_token is None:
+        with translate_db_errors():
+            return await _insert_row(pool, sid, account_sid, request)
     try:
         async with transaction(pool) as conn:
-            if idempotency_token is not None:
-                await _claim_token(conn, account_sid, idempotency_token, sid)
-            row = await _insert_row(conn, sid, account_sid, request)
-            await enqueue(
-                conn,
-                MessageScheduled(
-                    message_sid=sid, account_sid=account_sid, send_at=request.send_at
-                ),
-            )
+            await _claim_token(conn, account_sid, idempotency_token, sid)
+            return await _insert_row(conn, sid, account_sid, request)
     except _TokenTakenError:
-        assert idempotency_token is not None
         existing = await find_by_token(pool, account_sid, idempotency_token)
         assert existing is not None
         return existing
-    return row
 
 
 async def _claim_token(conn: DbConn, account_sid: str, token: str, sid: str) -> None:
@@ -237,29 +270,49 @@ async def _claim_token(conn: DbConn, account_sid: str, token: str, sid: str) -> 
         raise _TokenTakenError
 
 
+# One statement writes the message and its outbox event: atomic without a
+# transaction block, and one round trip.
+_INSERT_MESSAGE = (
+    "WITH message AS (INSERT INTO messages (sid, account_sid, messaging_service_sid,"
+    " to_address, from_address, body, status, shorten_urls, send_at,"
+    " status_callback, validity_period, num_segments, num_media)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *),"
+    " event AS (INSERT INTO outbox (topic, key, payload) VALUES ($14, $1, $15))"
+    " SELECT * FROM message"
+)
+
+
 async def _insert_row(
-    conn: DbConn, sid: str, account_sid: str, request: MessageRequest
+    conn: asyncpg.Pool | DbConn, sid: str, account_sid: str, request: MessageRequest
 ) -> asyncpg.Record:
-    row = await conn.fetchrow(
-        "INSERT INTO messages (sid, account_sid, messaging_service_sid, to_address,"
-        " from_address, body, status, shorten_urls, send_at, status_callback,"
-        " validity_period, num_segments, num_media)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-        " RETURNING *",
-        sid,
-        account_sid,
-        request.service_sid,
-        request.to,
-        request.from_,
-        request.body,
-        initial_status(request),
-        request.shorten_urls,
-        request.send_at,
-        request.status_callback,
-        request.validity_period,
-        count_segments(request.body) if request.body else 0,
-        request.num_media,
+    event = MessageScheduled(
+        message_sid=sid, account_sid=account_sid, send_at=request.send_at
     )
+    try:
+        row = await conn.fetchrow(
+            _INSERT_MESSAGE,
+            sid,
+            account_sid,
+            request.service_sid,
+            request.to,
+            request.from_,
+            request.body,
+            initial_status(request),
+            request.shorten_urls,
+            request.send_at,
+            request.status_callback,
+            request.validity_period,
+            count_segments(request.body) if request.body else 0,
+            request.num_media,
+            event.topic,
+            event.to_bytes(),
+        )
+    except asyncpg.ForeignKeyViolationError:
+        # The service was deleted between the check and the insert.
+        raise InvalidParameterError(
+            SERVICE_MISSING,
+            f"The Messaging Service {request.service_sid} does not exist.",
+        ) from None
     assert row is not None
     return row
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from libs.common import sids
@@ -22,6 +23,7 @@ from . import (
 from .context import (
     KEYRING,
     POOL,
+    SENDING_CONTEXTS,
     SETTINGS,
     account_of,
     require_account_credentials,
@@ -49,7 +51,9 @@ MAX_PAGE_SIZE = 1000
 
 
 def _json(body: dict[str, Any], status: int = 200) -> web.Response:
-    return web.json_response(body, status=status)
+    return web.Response(
+        body=orjson.dumps(body), status=status, content_type="application/json"
+    )
 
 
 def _no_content() -> web.Response:
@@ -107,7 +111,11 @@ async def create_message(request: web.Request) -> web.Response:
         max_lead=timedelta(seconds=settings.schedule_max_lead_s),
     )
     await messages.check_account_resources(
-        pool, account_sid, message, settings.max_scheduled_per_account
+        pool,
+        account_sid,
+        message,
+        settings.max_scheduled_per_account,
+        request.app[SENDING_CONTEXTS],
     )
     row = await messages.insert_message(pool, account_sid, message, token)
     return _json(messages.render_message(row), status=201)

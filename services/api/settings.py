@@ -23,5 +23,9 @@ class ApiSettings(CommonSettings):
     # Requests a second per account (per API process), and the burst allowed.
     rate_limit_per_s: float = Field(default=200.0, gt=0)
     rate_limit_burst: float = Field(default=400.0, ge=1)
+    # How long proven credentials are trusted without asking the database.
+    auth_cache_ttl_s: float = Field(default=5.0, ge=0)
+    # How long a service's setup that passed the checks is trusted.
+    sending_context_cache_ttl_s: float = Field(default=2.0, ge=0)
     idempotency_token_ttl_s: int = Field(default=24 * 3600, gt=0)
     max_request_bytes: int = Field(default=1024 * 1024, gt=0)
