@@ -49,3 +49,9 @@ class TtlCache(Generic[K, V]):
 
     def discard(self, key: K) -> None:
         self._entries.pop(key, None)
+
+    def discard_values(self, predicate: Callable[[V], bool]) -> None:
+        """Drop every entry whose value satisfies ``predicate``."""
+        doomed = [key for key, (_, value) in self._entries.items() if predicate(value)]
+        for key in doomed:
+            del self._entries[key]

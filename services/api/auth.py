@@ -33,6 +33,10 @@ class CredentialCache:
         if header is not None:
             self._entries.put(_digest(header), principal)
 
+    def forget_key(self, key_sid: str) -> None:
+        """Stop trusting a deleted API key here at once (elsewhere within TTL)."""
+        self._entries.discard_values(lambda principal: principal.key_sid == key_sid)
+
 
 def _digest(header: str) -> bytes:
     return hashlib.sha256(header.encode()).digest()

@@ -20,6 +20,7 @@ from . import (
     messaging_services,
     senders,
 )
+from .auth import CREDENTIAL_CACHE
 from .context import (
     KEYRING,
     POOL,
@@ -224,6 +225,7 @@ async def delete_key(request: web.Request) -> web.Response:
     require_account_credentials(request)
     sid = _path_sid(request, "sid", sids.API_KEY)
     await api_keys.delete_key(request.app[POOL], account_of(request), sid)
+    request.app[CREDENTIAL_CACHE].forget_key(sid)
     return _no_content()
 
 
