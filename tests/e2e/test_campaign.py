@@ -19,6 +19,7 @@ import orjson
 import trustme
 from twilio.request_validator import RequestValidator
 
+from tests.support.polling import eventually
 from tests.support.receiver import Receiver
 from tests.support.shop import Account, open_account, register_domain, sdk_client
 from tests.support.stack import Stack
@@ -127,7 +128,10 @@ async def test_scheduled_campaign_travels_through_every_service(
     codes = SHORT_LINK.findall(outgoing["body"])
     assert len(codes) == 1
 
-    sent = await asyncio.to_thread(client.messages(message.sid).fetch)
+    sent = await eventually(
+        lambda: asyncio.to_thread(client.messages(message.sid).fetch),
+        lambda fetched: fetched.status != "sending",
+    )
     assert sent.status == "sent"
     assert sent.date_sent is not None
 
