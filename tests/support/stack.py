@@ -99,7 +99,12 @@ class Stack:
             process = ServiceProcess(f"services.{name}", env, self.log_dir)
             process.start()
             self.processes[name] = process
-        await asyncio.gather(*(p.wait_healthy() for p in self.processes.values()))
+        try:
+            await asyncio.gather(*(p.wait_healthy() for p in self.processes.values()))
+        except BaseException:
+            # A service that failed to start must not leave its siblings behind.
+            self.stop()
+            raise
 
     def stop(self) -> dict[str, int | None]:
         """Stop every service; return their exit codes."""
