@@ -16,7 +16,7 @@ import pytest
 
 from libs.common.crypto import generate_master_key
 from libs.common.settings import CommonSettings
-from libs.common.topics import ensure_topics
+from libs.common.topics import delete_topics, ensure_topics
 
 from .support.stack import create_database, drop_database
 
@@ -49,7 +49,7 @@ def master_key() -> str:
 @pytest.fixture(scope="session")
 async def settings(
     database_url: str, session_tag: str, master_key: str
-) -> CommonSettings:
+) -> AsyncIterator[CommonSettings]:
     """Settings pointing at this session's database and topic prefix."""
     common = CommonSettings(
         database_url=database_url,
@@ -58,7 +58,8 @@ async def settings(
         log_json=True,
     )
     await ensure_topics(common)
-    return common
+    yield common
+    await delete_topics(common)
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ from libs.common.crypto import generate_master_key
 from libs.common.settings import CommonSettings
 from tests.support.receiver import Receiver
 from tests.support.shop import basic_auth, open_account
-from tests.support.stack import Stack, drop_database
+from tests.support.stack import Stack
 
 LEAD_S = 10.0
 CREATE_CONCURRENCY = 32
@@ -102,9 +102,8 @@ async def measure_pigeon(
         arrived = await receiver.wait_for("/carrier", count, timeout_s=LEAD_S + 120)
         return [r.at - send_at.timestamp() for r in arrived]
     finally:
-        stack.stop()
+        await stack.remove(admin_url)
         await receiver.stop()
-        await drop_database(admin_url, stack.database_name)
 
 
 async def measure_baseline(settings: CommonSettings, count: int) -> list[float]:

@@ -65,6 +65,20 @@ async def ensure_topics(settings: CommonSettings) -> list[str]:
         await admin.close()
 
 
+async def delete_topics(settings: CommonSettings) -> None:
+    """Delete this deployment's topics (those under its prefix)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        names = [physical_name(settings, spec.name) for spec in TOPICS]
+        present = [name for name in names if name in existing]
+        if present:
+            await admin.delete_topics(present)
+    finally:
+        await admin.close()
+
+
 async def _main() -> None:
     settings = CommonSettings()
     configure_logging(settings.log_level, json=settings.log_json)

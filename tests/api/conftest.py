@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.shop import Account, open_account
-from tests.support.stack import Stack, drop_database
+from tests.support.stack import Stack
 
 
 @pytest.fixture(scope="session")
@@ -23,8 +23,7 @@ async def api_stack(
     await running.prepare(admin_database_url)
     await running.start(services=("api",))
     yield running
-    running.stop()
-    await drop_database(admin_database_url, running.database_name)
+    await running.remove(admin_database_url)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from tests.support.shop import Account, basic_auth, open_account
-from tests.support.stack import Stack, drop_database
+from tests.support.stack import Stack
 
 from .test_message_errors import make_service
 
@@ -79,8 +79,7 @@ async def limited_stack(
         services=("api",),
     )
     yield running
-    running.stop()
-    await drop_database(admin_database_url, running.database_name)
+    await running.remove(admin_database_url)
 
 
 async def test_flooding_account_gets_429(limited_stack: Stack) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.receiver import Receiver
-from tests.support.stack import Stack, drop_database
+from tests.support.stack import Stack
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +42,5 @@ async def stack(
         }
     )
     yield running
-    codes = running.stop()
-    await drop_database(admin_database_url, running.database_name)
+    codes = await running.remove(admin_database_url)
     assert all(code == 0 for code in codes.values()), codes

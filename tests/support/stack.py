@@ -12,7 +12,7 @@ import asyncpg
 
 from libs.common.migrate import apply_migrations
 from libs.common.settings import CommonSettings
-from libs.common.topics import ensure_topics
+from libs.common.topics import delete_topics, ensure_topics
 
 from .processes import ServiceProcess, free_port
 
@@ -75,18 +75,27 @@ class Stack:
         env.update(extra or {})
         return env
 
+    @property
+    def settings(self) -> CommonSettings:
+        env = self.env()
+        return CommonSettings(
+            database_url=env["PIGEON_DATABASE_URL"],
+            kafka_bootstrap=env["PIGEON_KAFKA_BOOTSTRAP"],
+            kafka_topic_prefix=env["PIGEON_KAFKA_TOPIC_PREFIX"],
+        )
+
     async def prepare(self, admin_url: str) -> None:
         """Create this stack's database and topics."""
         url = await create_database(admin_url, self.database_name)
         self.base_env["PIGEON_DATABASE_URL"] = url
-        env = self.env()
-        await ensure_topics(
-            CommonSettings(
-                database_url=url,
-                kafka_bootstrap=env["PIGEON_KAFKA_BOOTSTRAP"],
-                kafka_topic_prefix=env["PIGEON_KAFKA_TOPIC_PREFIX"],
-            )
-        )
+        await ensure_topics(self.settings)
+
+    async def remove(self, admin_url: str) -> dict[str, int | None]:
+        """Stop the services, then drop the database and delete the topics."""
+        codes = self.stop()
+        await drop_database(admin_url, self.database_name)
+        await delete_topics(self.settings)
+        return codes
 
     async def start(
         self,
