@@ -7,6 +7,10 @@ the certificate's SID; the redirector is told over Kafka when it changes.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +20,7 @@ import asyncpg
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from libs.common import sids
@@ -36,6 +40,8 @@ KEY_MISMATCH = 30119
 SELF_SIGNED = 30129
 CERT_REFUSED = 30133
 
+MIN_RSA_BITS = 2048
+
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.+?-----END \1-----", re.DOTALL)
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -54,10 +60,12 @@ def check_certificate(
 ) -> CheckedCertificate:
     """Parse ``TlsCert`` and refuse it, with Twilio's code, unless it is usable."""
     blocks = _pem_blocks(tls_cert)
-    chain = _certificates(blocks)
+    chain = _certificates(blocks, tls_cert)
     key = _private_key(blocks)
     leaf = chain[0]
+    _check_key_strength(key)
     _check_key_matches(leaf, key)
+    _check_chain_order(chain)
     _check_validity(leaf, now)
     _check_covers(leaf, domain_name)
     if not allow_self_signed and _is_self_signed(leaf):
@@ -80,8 +88,14 @@ def _pem_blocks(text: str) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(0)) for m in _PEM_BLOCK.finditer(text)]
 
 
-def _certificates(blocks: list[tuple[str, str]]) -> list[x509.Certificate]:
+def _certificates(
+    blocks: list[tuple[str, str]], tls_cert: str
+) -> list[x509.Certificate]:
     pems = [pem for label, pem in blocks if label == "CERTIFICATE"]
+    if not pems and _looks_like_der(tls_cert):
+        raise ApiError(
+            CERT_UNPARSABLE, "The certificate is DER; upload it PEM-encoded."
+        )
     if not pems:
         raise ApiError(CERT_OR_KEY_MISSING, "TlsCert contains no PEM certificate.")
     try:
@@ -90,6 +104,18 @@ def _certificates(blocks: list[tuple[str, str]]) -> list[x509.Certificate]:
         raise ApiError(
             CERT_UNPARSABLE, "The certificate could not be parsed."
         ) from None
+
+
+def _looks_like_der(text: str) -> bool:
+    """Raw DER bytes, or DER in base64 without the PEM armour."""
+    candidates = [text.encode("latin-1", errors="ignore")]
+    with contextlib.suppress(binascii.Error, ValueError):
+        candidates.append(base64.b64decode("".join(text.split()), validate=True))
+    for candidate in candidates:
+        with contextlib.suppress(ValueError):
+            x509.load_der_x509_certificate(candidate)
+            return True
+    return False
 
 
 def _private_key(blocks: list[tuple[str, str]]) -> PrivateKey:
@@ -107,6 +133,35 @@ def _private_key(blocks: list[tuple[str, str]]) -> PrivateKey:
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise ApiError(KEY_INVALID, "The private key must be RSA or ECDSA.")
     return key
+
+
+def _check_key_strength(key: PrivateKey) -> None:
+    """RSA of at least 2048 bits, or ECDSA on P-256 or P-384."""
+    if isinstance(key, rsa.RSAPrivateKey) and key.key_size < MIN_RSA_BITS:
+        raise ApiError(
+            KEY_INVALID,
+            f"The RSA key has {key.key_size} bits; at least {MIN_RSA_BITS} are needed.",
+        )
+    if isinstance(key, ec.EllipticCurvePrivateKey) and not isinstance(
+        key.curve, ec.SECP256R1 | ec.SECP384R1
+    ):
+        raise ApiError(
+            KEY_INVALID, f"The ECDSA curve {key.curve.name} is not P-256 or P-384."
+        )
+
+
+def _check_chain_order(chain: list[x509.Certificate]) -> None:
+    """Each certificate must be issued by the one after it, leaf first."""
+    for position, (child, parent) in enumerate(itertools.pairwise(chain), start=1):
+        try:
+            child.verify_directly_issued_by(parent)
+        except (ValueError, TypeError, InvalidSignature):
+            raise ApiError(
+                CERT_REFUSED,
+                f"The chain is out of order: certificate {position} is not issued"
+                f" by certificate {position + 1}; put the leaf first, then each"
+                " issuer.",
+            ) from None
 
 
 def _check_key_matches(leaf: x509.Certificate, key: PrivateKey) -> None:
@@ -152,26 +207,9 @@ def _check_covers(leaf: x509.Certificate, domain_name: str) -> None:
 def _is_self_signed(leaf: x509.Certificate) -> bool:
     if leaf.issuer != leaf.subject:
         return False
-    public = leaf.public_key()
     try:
-        if isinstance(public, rsa.RSAPublicKey):
-            assert leaf.signature_hash_algorithm is not None
-            public.verify(
-                leaf.signature,
-                leaf.tbs_certificate_bytes,
-                padding.PKCS1v15(),
-                leaf.signature_hash_algorithm,
-            )
-        elif isinstance(public, ec.EllipticCurvePublicKey):
-            assert leaf.signature_hash_algorithm is not None
-            public.verify(
-                leaf.signature,
-                leaf.tbs_certificate_bytes,
-                ec.ECDSA(leaf.signature_hash_algorithm),
-            )
-        else:
-            return False
-    except InvalidSignature:
+        leaf.verify_directly_issued_by(leaf)
+    except (ValueError, TypeError, InvalidSignature):
         return False
     return True
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import secrets
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
 import trustme
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tests.support import certs
 from tests.support.errors import assert_twilio_error, rest_error
@@ -94,6 +97,19 @@ def tls_cert_cases(domain: str) -> list[tuple[str, str, int]]:
     )
     elsewhere = certs.issue("other.example.test", key, issuer_key=issuer)
     self_signed = certs.issue(domain, key)
+    # A deliberately weak key, to be refused.
+    weak_rsa = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505
+    weak = certs.issue(domain, weak_rsa, issuer_key=issuer)
+    p521 = ec.generate_private_key(ec.SECP521R1())
+    odd_curve = certs.issue(domain, p521, issuer_key=issuer)
+    middle_key = certs.new_key()
+    middle = certs.intermediate(issuer, middle_key)
+    root = certs.issue("Test Issuing CA", issuer)
+    below_middle = certs.issue(
+        domain, key, issuer_key=middle_key, issuer_name="Test Intermediate CA"
+    )
+    shuffled = "".join(certs.cert_pem(c) for c in (below_middle, root, middle))
+    der = base64.b64encode(below_middle.public_bytes(serialization.Encoding.DER))
     return [
         ("garbage", "this is not a certificate", 30116),
         ("key missing", chain, 30116),
@@ -108,6 +124,10 @@ def tls_cert_cases(domain: str) -> list[tuple[str, str, int]]:
         ("expired", certs.cert_pem(expired) + certs.key_pem(key), 30133),
         ("wrong domain", certs.cert_pem(elsewhere) + certs.key_pem(key), 30133),
         ("self-signed", certs.cert_pem(self_signed) + certs.key_pem(key), 30129),
+        ("1024-bit RSA", certs.cert_pem(weak) + certs.key_pem(weak_rsa), 30118),
+        ("P-521 key", certs.cert_pem(odd_curve) + certs.key_pem(p521), 30118),
+        ("chain out of order", shuffled + certs.key_pem(key), 30133),
+        ("DER instead of PEM", der.decode(), 30117),
     ]
 
 
