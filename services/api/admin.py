@@ -3,6 +3,7 @@
 ``create-account --friendly-name NAME`` prints the new account's SID and auth
 token as JSON.  ``add-number --account-sid AC... --phone-number +1...`` gives an
 account a number it may send from and prints its ``PN`` SID.
+``rotate-master-key`` re-seals stored secrets under the active master key.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from libs.common.crypto import KeyRing
 from libs.common.errors import PigeonError
 
 from .accounts import create_account
+from .rotation import rotate
 from .senders import register_number
 from .settings import ApiSettings
 
@@ -31,15 +33,22 @@ def _parser() -> argparse.ArgumentParser:
     number.add_argument("--account-sid", required=True)
     number.add_argument("--phone-number", required=True)
     number.add_argument("--friendly-name", default=None)
+    commands.add_parser(
+        "rotate-master-key",
+        help="re-seal stored secrets under the first key of PIGEON_MASTER_KEY",
+    )
     return parser
 
 
-async def _run(args: argparse.Namespace, settings: ApiSettings) -> dict[str, str]:
+async def _run(args: argparse.Namespace, settings: ApiSettings) -> dict[str, object]:
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
     assert pool is not None
     try:
+        keyring = KeyRing.parse(settings.master_key.get_secret_value())
+        if args.command == "rotate-master-key":
+            resealed = await rotate(pool, keyring)
+            return {"active_key_id": keyring.active_key_id, "resealed": resealed}
         if args.command == "create-account":
-            keyring = KeyRing.parse(settings.master_key.get_secret_value())
             account = await create_account(pool, keyring, args.friendly_name)
             return {
                 "account_sid": account.account_sid,
