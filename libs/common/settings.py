@@ -35,3 +35,6 @@ class CommonSettings(BaseSettings):
     health_port: int = Field(default=9100, ge=0, le=65535)
 
     shutdown_grace_s: float = Field(default=10.0, gt=0)
+
+    # Certificates this close to expiry are reported (warning 30131).
+    certificate_expiry_warning_days: int = Field(default=21, ge=0)

@@ -13,7 +13,7 @@ import contextlib
 import itertools
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from libs.common import sids
+from libs.common.certificate_expiry import EXPIRING_SOON, expiry_status
 from libs.common.crypto import KeyRing
 from libs.common.db import transaction, translate_db_errors
 from libs.common.errors import ApiError, NotFoundError
@@ -301,9 +302,18 @@ def _with_domain(row: asyncpg.Record, domain_name: str) -> dict[str, Any]:
     return {**dict(row), "domain_name": domain_name}
 
 
-def render_certificate(cert: dict[str, Any], base_url: str) -> dict[str, Any]:
-    """The v1 DomainCert resource."""
+def render_certificate(
+    cert: dict[str, Any], base_url: str, warning_window: timedelta
+) -> dict[str, Any]:
+    """The v1 DomainCert resource, with Pigeon's expiry fields."""
+    status = expiry_status(cert["not_after"], datetime.now(UTC), warning_window)
     return {
+        "expiry_status": status,
+        "warnings": (
+            [{"code": EXPIRING_SOON, "message": "The certificate will expire soon."}]
+            if status == "expiring"
+            else []
+        ),
         "certificate_sid": cert["sid"],
         "domain_sid": cert["domain_sid"],
         "domain_name": cert["domain_name"],

@@ -208,6 +208,8 @@ SCHEMAS: dict[str, JSON] = {
             "date_created": _string(),
             "date_updated": _string(),
             "cert_in_validation": {"type": ["object", "null"]},
+            "expiry_status": {"enum": ["valid", "expiring", "expired"]},
+            "warnings": {"type": "array", "items": {"type": "object"}},
             "url": _string(),
         }
     ),

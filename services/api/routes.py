@@ -443,7 +443,11 @@ async def upload_certificate(request: web.Request) -> web.Response:
         tls_cert,
         allow_self_signed=request.app[SETTINGS].allow_self_signed_certificates,
     )
-    return _json(certificates.render_certificate(cert, _base_url(request)))
+    return _json(
+        certificates.render_certificate(
+            cert, _base_url(request), _expiry_window(request)
+        )
+    )
 
 
 @routes.get(DOMAIN + "/Certificate")
@@ -452,7 +456,11 @@ async def fetch_certificate(request: web.Request) -> web.Response:
     cert = await certificates.fetch_certificate(
         request.app[POOL], account_of(request), sid
     )
-    return _json(certificates.render_certificate(cert, _base_url(request)))
+    return _json(
+        certificates.render_certificate(
+            cert, _base_url(request), _expiry_window(request)
+        )
+    )
 
 
 @routes.delete(DOMAIN + "/Certificate")
@@ -547,6 +555,10 @@ def _association(
         "url": f"{base}/v1/LinkShortening/Domains/{domain_sid}"
         f"/MessagingServices/{service_sid}",
     }
+
+
+def _expiry_window(request: web.Request) -> timedelta:
+    return timedelta(days=request.app[SETTINGS].certificate_expiry_warning_days)
 
 
 def _single_page_meta(url: str, key: str, count: int) -> dict[str, Any]:

@@ -8,22 +8,30 @@ the database on a timer, so that a missed event heals within one interval.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import structlog
 
+from libs.common.certificate_expiry import (
+    EXPIRING_SOON,
+    ExpiryStatus,
+    expiry_status,
+)
 from libs.common.crypto import KeyRing, Sealed
 from libs.common.db import Record, translate_db_errors
 from libs.common.errors import PermanentError, PigeonError
 from libs.common.events import CertificateChanged, Event
 
-from .metrics import CERTIFICATE_LOADS, CERTIFICATES_LOADED
+from .metrics import CERTIFICATE_EXPIRY, CERTIFICATE_LOADS, CERTIFICATES_LOADED
 from .tls import CertificateStore, build_domain_context
 
 log = structlog.get_logger(__name__)
+
+DEFAULT_EXPIRY_WARNING = timedelta(days=21)
 
 _VERSIONS_QUERY = """
 SELECT c.sid, c.domain_sid, d.domain_name, c.date_updated
@@ -88,11 +96,15 @@ class CertificateSync:
         repository: CertificateRepository,
         keyring: KeyRing,
         store: CertificateStore,
+        expiry_warning: timedelta = DEFAULT_EXPIRY_WARNING,
     ) -> None:
         self._repository = repository
         self._keyring = keyring
         self._store = store
+        self._expiry_warning = expiry_warning
         self._served: dict[str, CertificateVersion] = {}
+        self._not_after: dict[str, datetime] = {}
+        self._reported: dict[str, ExpiryStatus] = {}
         self._reloading = asyncio.Lock()
 
     async def sync_all(self) -> None:
@@ -102,6 +114,24 @@ class CertificateSync:
         changed = [v for name, v in stored.items() if self._served.get(name) != v]
         for version in [*gone, *changed]:
             await self._reload_rejecting(version.domain_sid, version.domain_name)
+        self.report_expiry(datetime.now(UTC))
+
+    def report_expiry(self, now: datetime) -> None:
+        """Log a domain's certificate once as it starts expiring or expires."""
+        for name, not_after in self._not_after.items():
+            status = expiry_status(not_after, now, self._expiry_warning)
+            if status == self._reported.get(name, "valid"):
+                continue
+            if status == "expired":
+                log.error("certificate_expired", domain=name, not_after=not_after)
+            elif status == "expiring":
+                log.warning(
+                    "certificate_expiring",
+                    domain=name,
+                    not_after=not_after,
+                    code=EXPIRING_SOON,
+                )
+            self._reported[name] = status
 
     async def reload(self, domain_sid: str, domain_name: str) -> None:
         """Serve the domain's stored certificate, or stop serving it if none."""
@@ -149,12 +179,19 @@ class CertificateSync:
         name = stored.version.domain_name
         self._store.install(name, context)
         self._served[name] = stored.version
+        self._not_after[name] = stored.not_after
+        self._reported.pop(name, None)
+        CERTIFICATE_EXPIRY.labels(name).set(stored.not_after.timestamp())
         CERTIFICATE_LOADS.labels("loaded").inc()
         CERTIFICATES_LOADED.set(len(self._store))
         log.info("certificate_loaded", domain=name, not_after=stored.not_after)
 
     def _drop(self, domain_name: str) -> None:
         self._served.pop(domain_name, None)
+        self._not_after.pop(domain_name, None)
+        self._reported.pop(domain_name, None)
+        with contextlib.suppress(KeyError):
+            CERTIFICATE_EXPIRY.remove(domain_name)
         if self._store.remove(domain_name):
             log.info("certificate_dropped", domain=domain_name)
         CERTIFICATES_LOADED.set(len(self._store))

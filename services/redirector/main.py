@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Coroutine
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -101,7 +102,12 @@ async def _start_certificates(
     store: CertificateStore,
 ) -> Tasks:
     repository = CertificateRepository(pool, timeout_s=settings.database_timeout_s)
-    sync = CertificateSync(repository, keyring, store)
+    sync = CertificateSync(
+        repository,
+        keyring,
+        store,
+        timedelta(days=settings.certificate_expiry_warning_days),
+    )
     events = BroadcastConsumer(settings, (DOMAIN_CERTIFICATE,), sync.on_event)
     await events.start()
     stack.push_async_callback(events.stop)

@@ -28,3 +28,8 @@ CERTIFICATE_LOADS = Counter(
     "Attempts to build a domain's TLS context, by result (loaded or failed).",
     ["result"],
 )
+CERTIFICATE_EXPIRY = Gauge(
+    "pigeon_certificate_not_after_timestamp_seconds",
+    "When each served domain's certificate expires, as a Unix time.",
+    ["domain"],
+)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from datetime import timedelta
 
 import asyncpg
 import pytest
+import structlog
 import trustme
 
 from libs.common.crypto import KeyRing
@@ -150,3 +152,29 @@ async def test_periodic_resync_heals_without_events(
     finally:
         resync.cancel()
         await asyncio.wait([resync])
+
+
+async def test_expiry_is_reported_once_as_it_approaches_and_passes(
+    sync: CertificateSync,
+    pool: asyncpg.Pool,
+    keyring: KeyRing,
+    ca: trustme.CA,
+    domain: Domain,
+) -> None:
+    """Warning 30131 is logged once inside the window, then an error once expired."""
+    await records.store_certificate(
+        pool, keyring, domain.sid, ca.issue_cert(domain.name)
+    )
+    await sync.sync_all()
+    not_after = await pool.fetchval(
+        "SELECT not_after FROM domain_certificates WHERE domain_sid = $1", domain.sid
+    )
+
+    with structlog.testing.capture_logs() as logs:
+        sync.report_expiry(not_after - timedelta(days=60))
+        sync.report_expiry(not_after - timedelta(days=2))
+        sync.report_expiry(not_after - timedelta(days=1))
+        sync.report_expiry(not_after + timedelta(seconds=1))
+
+    events = [(e["event"], e.get("code")) for e in logs if e["domain"] == domain.name]
+    assert events == [("certificate_expiring", 30131), ("certificate_expired", None)]
