@@ -14,11 +14,11 @@ import trustme
 from libs.common.crypto import KeyRing
 from services.redirector.certificates import CertificateRepository, CertificateSync
 from services.redirector.tls import CertificateStore
+from tests.support.polling import until
 
 from . import records
 from .conftest import Shop
 from .handshakes import handshake, leaf_der
-from .polling import eventually
 
 RESYNC_INTERVAL_S = 0.05
 RESYNC_TIMEOUT_S = 5.0
@@ -148,7 +148,7 @@ async def test_periodic_resync_heals_without_events(
         await records.store_certificate(
             pool, keyring, domain.sid, ca.issue_cert(domain.name)
         )
-        await eventually(served, timeout_s=RESYNC_TIMEOUT_S)
+        await until(served, timeout_s=RESYNC_TIMEOUT_S)
     finally:
         resync.cancel()
         await asyncio.wait([resync])

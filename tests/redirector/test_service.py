@@ -19,6 +19,7 @@ from libs.common.crypto import KeyRing
 from libs.common.events import CertificateChanged
 from libs.common.kafka import EventProducer
 from libs.common.settings import CommonSettings
+from tests.support.polling import until
 
 from . import records
 from .conftest import (
@@ -31,7 +32,6 @@ from .conftest import (
     Shop,
 )
 from .handshakes import leaf_der
-from .polling import eventually
 
 LONG_URL = (
     "https://www.owlshoesinc.com/newdrops/blackfriday"
@@ -277,19 +277,19 @@ async def test_certificates_follow_uploads_replacements_and_deletions(
 
     await records.store_certificate(pool, keyring, domain_sid, first)
     await announce(settings, domain_sid, name, "uploaded")
-    await eventually(lambda: serves(redirector, ca, name, first))
+    await until(lambda: serves(redirector, ca, name, first))
     reply = await open_link(redirector, ca, code, domain=name)
     assert (reply.status, reply.headers["Location"]) == (302, LONG_URL)
 
     await records.store_certificate(pool, keyring, domain_sid, second)
     await announce(settings, domain_sid, name, "uploaded")
-    await eventually(lambda: serves(redirector, ca, name, second))
+    await until(lambda: serves(redirector, ca, name, second))
 
     await pool.execute(
         "DELETE FROM domain_certificates WHERE domain_sid = $1", domain_sid
     )
     await announce(settings, domain_sid, name, "deleted")
-    await eventually(lambda: refuses(redirector, ca, name))
+    await until(lambda: refuses(redirector, ca, name))
 
 
 async def test_warm_link_is_answered_from_the_cache(

@@ -25,3 +25,16 @@ async def eventually(
         if accept(value) or time.monotonic() > deadline:
             return value
         await asyncio.sleep(POLL_INTERVAL_S)
+
+
+async def until(
+    check: Callable[[], Awaitable[bool]],
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    interval_s: float = POLL_INTERVAL_S,
+) -> None:
+    """Return once ``check`` holds; fail the test after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not await check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(interval_s)
