@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -238,7 +239,7 @@ async def insert_message(
     account_sid: str,
     request: MessageRequest,
     idempotency_token: str | None = None,
-) -> asyncpg.Record:
+) -> Mapping[str, Any]:
     """Store the message and its ``message.scheduled`` event atomically.
 
     With an idempotency token, a second request carrying it gets the message
@@ -255,7 +256,7 @@ async def insert_message(
     except _TokenTakenError:
         existing = await find_by_token(pool, account_sid, idempotency_token)
         assert existing is not None
-        return existing
+        return dict(existing)
 
 
 async def _claim_token(conn: DbConn, account_sid: str, token: str, sid: str) -> None:
@@ -271,12 +272,14 @@ async def _claim_token(conn: DbConn, account_sid: str, token: str, sid: str) -> 
 
 
 # One statement writes the message and its outbox event: atomic without a
-# transaction block, and one round trip.
+# transaction block, and one round trip.  Only the timestamps come back; the
+# rest of the row is what was sent.
 _INSERT_MESSAGE = (
     "WITH message AS (INSERT INTO messages (sid, account_sid, messaging_service_sid,"
     " to_address, from_address, body, status, shorten_urls, send_at,"
     " status_callback, validity_period, num_segments, num_media)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *),"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    " RETURNING date_created, date_updated),"
     " event AS (INSERT INTO outbox (topic, key, payload) VALUES ($14, $1, $15))"
     " SELECT * FROM message"
 )
@@ -284,12 +287,31 @@ _INSERT_MESSAGE = (
 
 async def _insert_row(
     conn: asyncpg.Pool | DbConn, sid: str, account_sid: str, request: MessageRequest
-) -> asyncpg.Record:
+) -> Mapping[str, Any]:
     event = MessageScheduled(
         message_sid=sid, account_sid=account_sid, send_at=request.send_at
     )
+    row = {
+        "sid": sid,
+        "account_sid": account_sid,
+        "messaging_service_sid": request.service_sid,
+        "to_address": request.to,
+        "from_address": request.from_,
+        "body": request.body,
+        "status": initial_status(request),
+        "shorten_urls": request.shorten_urls,
+        "send_at": request.send_at,
+        "status_callback": request.status_callback,
+        "validity_period": request.validity_period,
+        "num_segments": count_segments(request.body) if request.body else 0,
+        "num_media": request.num_media,
+        "error_code": None,
+        "error_message": None,
+        "direction": "outbound-api",
+        "date_sent": None,
+    }
     try:
-        row = await conn.fetchrow(
+        stamps = await conn.fetchrow(
             _INSERT_MESSAGE,
             sid,
             account_sid,
@@ -297,12 +319,12 @@ async def _insert_row(
             request.to,
             request.from_,
             request.body,
-            initial_status(request),
+            row["status"],
             request.shorten_urls,
             request.send_at,
             request.status_callback,
             request.validity_period,
-            count_segments(request.body) if request.body else 0,
+            row["num_segments"],
             request.num_media,
             event.topic,
             event.to_bytes(),
@@ -313,8 +335,8 @@ async def _insert_row(
             SERVICE_MISSING,
             f"The Messaging Service {request.service_sid} does not exist.",
         ) from None
-    assert row is not None
-    return row
+    assert stamps is not None
+    return {**row, **stamps}
 
 
 async def find_by_token(
@@ -419,7 +441,7 @@ def message_uri(account_sid: str, sid: str) -> str:
     return f"/{API_VERSION}/Accounts/{account_sid}/Messages/{sid}.json"
 
 
-def render_message(row: asyncpg.Record) -> dict[str, Any]:
+def render_message(row: Mapping[str, Any] | asyncpg.Record) -> dict[str, Any]:
     """The 2010-04-01 Message resource, field for field."""
     uri = message_uri(row["account_sid"], row["sid"])
     return {
