@@ -18,7 +18,13 @@ from libs.common.crypto import generate_master_key
 from libs.common.settings import CommonSettings
 from libs.common.topics import delete_topics, ensure_topics
 
+from .support.dns import DnsServer, DnsZone
 from .support.stack import create_database, drop_database
+
+# Where branded domains must point in every test stack.
+ROUTING_CNAME = "links.pigeon.test"
+ROUTING_IPV4 = "127.0.0.1"
+ROUTING_IPV6 = "::1"
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +69,24 @@ async def settings(
 
 
 @pytest.fixture(scope="session")
-def service_env(settings: CommonSettings) -> dict[str, str]:
+async def dns_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[DnsServer]:
+    """A DNS server of the tests' own on loopback, in its own process."""
+    server = DnsServer(tmp_path_factory.mktemp("dns"))
+    await server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def dns_zone(dns_server: DnsServer) -> DnsZone:
+    """The records the test DNS server answers with."""
+    return dns_server.zone
+
+
+@pytest.fixture(scope="session")
+def service_env(settings: CommonSettings, dns_server: DnsServer) -> dict[str, str]:
     """Environment for a service started as its own process."""
     env = dict(os.environ)
     env.update(
@@ -72,6 +95,12 @@ def service_env(settings: CommonSettings) -> dict[str, str]:
         PIGEON_KAFKA_TOPIC_PREFIX=settings.kafka_topic_prefix,
         PIGEON_MASTER_KEY=settings.master_key.get_secret_value(),
         PIGEON_LOG_LEVEL="DEBUG",
+        PIGEON_DNS_NAMESERVERS=dns_server.address,
+        PIGEON_DNS_TIMEOUT_S="0.5",
+        PIGEON_DNS_TRIES="1",
+        PIGEON_ROUTING_CNAME=ROUTING_CNAME,
+        PIGEON_ROUTING_IPV4=ROUTING_IPV4,
+        PIGEON_ROUTING_IPV6=ROUTING_IPV6,
     )
     # Each ServiceProcess picks its own health port.
     env.pop("PIGEON_HEALTH_PORT", None)

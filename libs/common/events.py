@@ -116,13 +116,17 @@ class LinkClicked(Event):
 
 
 class CertificateChanged(Event):
-    """A domain's certificate was uploaded, replaced or deleted."""
+    """What a domain serves changed: its certificate was uploaded, replaced or
+    deleted, the domain gained or lost its verification, or it was deleted.
+
+    Redirectors read the domain's row again whatever the action.
+    """
 
     topic: ClassVar[str] = DOMAIN_CERTIFICATE
 
     domain_sid: str
     domain_name: str
-    action: Literal["uploaded", "deleted"]
+    action: Literal["uploaded", "deleted", "verified", "unverified"]
 
     def key(self) -> str:
         return self.domain_sid

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -38,3 +39,15 @@ class CommonSettings(BaseSettings):
 
     # Certificates this close to expiry are reported (warning 30131).
     certificate_expiry_warning_days: int = Field(default=21, ge=0)
+
+
+def split_list(value: object) -> object:
+    """Read a list setting written as ``a,b,c`` or as a JSON array.
+
+    Use as a ``mode="before"`` validator on a field annotated ``NoDecode``.
+    """
+    if not isinstance(value, str):
+        return value
+    if value.lstrip().startswith("["):
+        return orjson.loads(value)
+    return [part.strip() for part in value.split(",") if part.strip()]

@@ -17,22 +17,41 @@ from libs.common.service import start_health_server, wait_for_stop
 from libs.common.ttlcache import TtlCache
 
 from .auth import CREDENTIAL_CACHE, CredentialCache, basic_auth
-from .context import KEYRING, POOL, SENDING_CONTEXTS, SETTINGS
+from .context import KEYRING, POOL, RESOLVER, ROUTING, SENDING_CONTEXTS, SETTINGS
+from .dns_checks import Resolver, Routing
 from .messages import prune_tokens_forever
 from .middleware import twilio_errors
 from .ratelimit import RATE_LIMITER, RateLimiter, rate_limit
 from .routes import routes
 from .settings import ApiSettings
+from .verification import DomainWatcher
 
 log = structlog.get_logger(__name__)
 
 TOKEN_PRUNE_INTERVAL_S = 300.0
 
 
+def routing_of(settings: ApiSettings) -> Routing:
+    """Where the operator wants branded domains to point."""
+    return Routing(
+        settings.routing_cname.rstrip(".").lower(),
+        tuple(settings.routing_ipv4),
+        tuple(settings.routing_ipv6),
+    )
+
+
+def resolver_of(settings: ApiSettings) -> Resolver:
+    return Resolver(
+        settings.dns_nameservers,
+        timeout_s=settings.dns_timeout_s,
+        tries=settings.dns_tries,
+    )
+
+
 def create_app(
-    settings: ApiSettings, pool: asyncpg.Pool, keyring: KeyRing
+    settings: ApiSettings, pool: asyncpg.Pool, keyring: KeyRing, resolver: Resolver
 ) -> web.Application:
-    """The REST application; the caller owns the pool."""
+    """The REST application; the caller owns the pool and the resolver."""
     app = web.Application(
         middlewares=[twilio_errors, basic_auth, rate_limit],
         client_max_size=settings.max_request_bytes,
@@ -40,6 +59,8 @@ def create_app(
     app[SETTINGS] = settings
     app[POOL] = pool
     app[KEYRING] = keyring
+    app[RESOLVER] = resolver
+    app[ROUTING] = routing_of(settings)
     app[SENDING_CONTEXTS] = TtlCache(settings.sending_context_cache_ttl_s)
     app[CREDENTIAL_CACHE] = CredentialCache(settings.auth_cache_ttl_s)
     app[RATE_LIMITER] = RateLimiter(
@@ -62,16 +83,29 @@ async def serve(settings: ApiSettings, stop: asyncio.Event) -> None:
         ),
         name="token-pruner",
     )
-    runner = web.AppRunner(create_app(settings, pool, keyring), access_log=None)
+    resolver = resolver_of(settings)
+    watcher = asyncio.create_task(
+        DomainWatcher(
+            pool,
+            resolver,
+            routing_of(settings),
+            interval_s=settings.domain_check_interval_s,
+            poll_s=settings.domain_check_poll_s,
+            batch=settings.domain_check_batch,
+        ).run(),
+        name="domain-watcher",
+    )
+    app = create_app(settings, pool, keyring, resolver)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.api_host, settings.api_port).start()
     health = await start_health_server(settings, ready=lambda: True)
     log.info("api_listening", host=settings.api_host, port=settings.api_port)
     try:
-        await wait_for_stop(stop, [relay, pruner])
+        await wait_for_stop(stop, [relay, pruner, watcher])
     finally:
         await runner.cleanup()
-        for task in (relay, pruner):
+        for task in (relay, pruner, watcher):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

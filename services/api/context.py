@@ -10,12 +10,15 @@ from libs.common.errors import ApiError
 from libs.common.ttlcache import TtlCache
 
 from .accounts import Principal
+from .dns_checks import Resolver, Routing
 from .settings import ApiSettings
 
 SETTINGS = web.AppKey("settings", ApiSettings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 KEYRING = web.AppKey("keyring", KeyRing)
 SENDING_CONTEXTS = web.AppKey("sending_contexts", TtlCache)
+RESOLVER = web.AppKey("resolver", Resolver)
+ROUTING = web.AppKey("routing", Routing)
 
 PRINCIPAL = "principal"
 

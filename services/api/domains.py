@@ -9,10 +9,13 @@ from typing import Any
 import asyncpg
 
 from libs.common import sids
-from libs.common.db import DbConn, translate_db_errors
+from libs.common.db import DbConn, transaction, translate_db_errors
 from libs.common.errors import ApiError, InvalidParameterError, NotFoundError
+from libs.common.events import CertificateChanged
+from libs.common.outbox import enqueue
 
 from . import forms
+from .dns_checks import Routing, is_public_suffix, required_records
 from .messaging_services import fetch_service
 from .render import iso8601
 
@@ -21,7 +24,6 @@ DOMAIN_TAKEN = 30110
 CALLBACK_URL_INVALID = 30109
 FALLBACK_URL_INVALID = 30122
 SERVICE_TAKEN = 30130
-VERIFICATION_PREFIX = "pigeon-domain-verification="
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -45,26 +47,82 @@ def normalise_domain(name: str) -> str:
         raise InvalidParameterError(
             DOMAIN_INVALID, f"{name!r} is not a valid domain name."
         )
+    if is_public_suffix(ascii_name):
+        raise InvalidParameterError(
+            DOMAIN_INVALID,
+            f"{ascii_name} is a public suffix, which nobody can own;"
+            " register a domain under it.",
+        )
     return ascii_name
 
 
 async def create_domain(
     pool: asyncpg.Pool, account_sid: str, name: str
 ) -> asyncpg.Record:
-    """Register a domain for an account; a domain has one owner."""
+    """Claim a domain for an account, to be proved over DNS.
+
+    Any number of accounts may claim a name nobody has verified; one whose
+    name another account has verified is refused (30110).
+    """
     domain_name = normalise_domain(name)
     with translate_db_errors():
         row = await pool.fetchrow(
             "INSERT INTO domains (sid, account_sid, domain_name, verification_token)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT (domain_name) DO NOTHING RETURNING *",
+            " SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM domains"
+            "   WHERE domain_name = $3 AND verified_at IS NOT NULL"
+            "   AND account_sid <> $2)"
+            " ON CONFLICT (account_sid, domain_name) DO NOTHING RETURNING *",
             sids.new_sid(sids.DOMAIN),
             account_sid,
             domain_name,
             secrets.token_hex(16),
         )
-    if row is None:
-        raise ApiError(DOMAIN_TAKEN, f"The domain {domain_name} is already registered.")
-    return row
+        if row is not None:
+            return row
+        existing = await pool.fetchval(
+            "SELECT sid FROM domains WHERE account_sid = $1 AND domain_name = $2",
+            account_sid,
+            domain_name,
+        )
+    if existing is not None:
+        raise ApiError(
+            DOMAIN_TAKEN,
+            f"The domain {domain_name} is already registered to this account"
+            f" as {existing}.",
+        )
+    raise ApiError(
+        DOMAIN_TAKEN, f"The domain {domain_name} is verified by another account."
+    )
+
+
+async def list_domains(
+    pool: asyncpg.Pool, account_sid: str, limit: int, offset: int
+) -> list[asyncpg.Record]:
+    with translate_db_errors():
+        rows: list[asyncpg.Record] = await pool.fetch(
+            "SELECT * FROM domains WHERE account_sid = $1"
+            " ORDER BY date_created, sid LIMIT $2 OFFSET $3",
+            account_sid,
+            limit,
+            offset,
+        )
+    return rows
+
+
+async def delete_domain(pool: asyncpg.Pool, account_sid: str, sid: str) -> None:
+    """Delete a domain with its certificate, config and short links."""
+    async with transaction(pool) as conn:
+        name = await conn.fetchval(
+            "DELETE FROM domains WHERE sid = $1 AND account_sid = $2"
+            " RETURNING domain_name",
+            sid,
+            account_sid,
+        )
+        if name is None:
+            raise NotFoundError(f"/v1/LinkShortening/Domains/{sid}")
+        await enqueue(
+            conn, CertificateChanged(domain_sid=sid, domain_name=name, action="deleted")
+        )
 
 
 async def fetch_domain(
@@ -82,21 +140,23 @@ async def fetch_domain(
     return row
 
 
-def render_domain(row: asyncpg.Record, base_url: str) -> dict[str, Any]:
-    """Pigeon's Domain resource, with the TXT record that proves ownership."""
+def render_domain(
+    row: asyncpg.Record, base_url: str, routing: Routing
+) -> dict[str, Any]:
+    """Pigeon's Domain resource: the records to publish and the last check."""
     return {
         "sid": row["sid"],
         "account_sid": row["account_sid"],
         "domain_name": row["domain_name"],
         "verified": row["verified_at"] is not None,
         "date_verified": iso8601(row["verified_at"]),
-        "dns_records": [
-            {
-                "type": "TXT",
-                "name": f"_pigeon.{row['domain_name']}",
-                "value": VERIFICATION_PREFIX + row["verification_token"],
-            }
-        ],
+        "dns_records": required_records(
+            row["domain_name"], row["verification_token"], routing
+        ),
+        "date_checked": iso8601(row["checked_at"]),
+        "verification_reason": row["check_reason"],
+        "routing_valid": row["routing_valid"],
+        "routing_reason": row["routing_reason"],
         "date_created": iso8601(row["date_created"]),
         "date_updated": iso8601(row["date_updated"]),
         "url": f"{base_url}/v1/LinkShortening/Domains/{row['sid']}",

@@ -114,6 +114,7 @@ class SendingContext:
     has_senders: bool
     owns_from: bool
     has_domain: bool
+    domain_verified: bool
     has_certificate: bool
     continue_on_failure: bool
 
@@ -131,6 +132,8 @@ async def sending_context(
             " EXISTS (SELECT 1 FROM phone_numbers"
             "   WHERE account_sid = $1 AND phone_number = $3) AS owns_from,"
             " d.domain_sid IS NOT NULL AS has_domain,"
+            " EXISTS (SELECT 1 FROM domains v WHERE v.sid = d.domain_sid"
+            "   AND v.verified_at IS NOT NULL) AS domain_verified,"
             " EXISTS (SELECT 1 FROM domain_certificates c"
             "   WHERE c.domain_sid = d.domain_sid) AS has_certificate,"
             " coalesce((SELECT continue_on_failure FROM domain_configs cfg"
@@ -194,13 +197,23 @@ def check_context(request: MessageRequest, context: SendingContext) -> None:
 
 
 def check_shortening(request: MessageRequest, context: SendingContext) -> None:
-    """ShortenUrls needs a service whose domain has a certificate (30106, 30107)."""
+    """ShortenUrls needs a service whose domain is verified and has a
+    certificate (30106, 30107), unless the domain's ``ContinueOnFailure`` lets
+    the message go out with its original links."""
     if request.service_sid is None or not context.has_domain:
         raise InvalidParameterError(
             SHORTENING_NOT_SET_UP,
             "The Messaging Service has no domain set up for link shortening.",
         )
-    if not context.has_certificate and not context.continue_on_failure:
+    if context.continue_on_failure:
+        return
+    if not context.domain_verified:
+        raise InvalidParameterError(
+            SHORTENING_NOT_SET_UP,
+            "The Messaging Service's domain is not verified: publish its TXT"
+            " record, then call ValidateDns.",
+        )
+    if not context.has_certificate:
         raise InvalidParameterError(
             CERTIFICATE_MISSING, "The domain's certificate has not been uploaded."
         )

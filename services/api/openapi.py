@@ -172,6 +172,7 @@ SCHEMAS: dict[str, JSON] = {
         }
     ),
     "ServicePage": _page_v1("services", "Service"),
+    "DomainPage": _page_v1("domains", "Domain"),
     "ServicePhoneNumber": _object(
         {
             "sid": _string(),
@@ -193,10 +194,36 @@ SCHEMAS: dict[str, JSON] = {
             "domain_name": _string(),
             "verified": _boolean(),
             "date_verified": _string(nullable=True),
-            "dns_records": {"type": "array", "items": {"type": "object"}},
+            "dns_records": {"type": "array", "items": _ref("DnsRecord")},
+            "date_checked": _string(nullable=True),
+            "verification_reason": _string(),
+            "routing_valid": _boolean(nullable=True),
+            "routing_reason": _string(),
             "date_created": _string(),
             "date_updated": _string(),
             "url": _string(),
+        }
+    ),
+    "DnsRecord": _object(
+        {
+            "type": {"enum": ["TXT", "CNAME", "A", "AAAA"]},
+            "name": _string(),
+            "value": _string(),
+            "purpose": {"enum": ["ownership", "routing"]},
+        }
+    ),
+    "DomainDnsValidation": _object(
+        {
+            "domain_sid": _string(),
+            "is_valid": _boolean(),
+            "reason": _string(),
+            "url": _string(),
+            "domain_name": _string(),
+            "verified": _boolean(),
+            "date_verified": _string(nullable=True),
+            "routing": _object(
+                {"is_valid": _boolean(nullable=True), "reason": _string()}
+            ),
         }
     ),
     "DomainCert": _object(
@@ -455,9 +482,18 @@ PATHS: dict[str, dict[str, JSON]] = {
             [],
             form=_form({"DomainName": TEXT}, ["DomainName"]),
         ),
+        "get": _operation(
+            "ListDomain", 200, "DomainPage", [], query=["PageSize", "Page"]
+        ),
     },
     DOMAIN: {
         "get": _operation("FetchDomain", 200, "Domain", [DOMAIN_SID]),
+        "delete": _operation("DeleteDomain", 204, None, [DOMAIN_SID]),
+    },
+    DOMAIN + "/ValidateDns": {
+        "get": _operation(
+            "FetchDomainDnsValidation", 200, "DomainDnsValidation", [DOMAIN_SID]
+        ),
     },
     DOMAIN + "/Certificate": {
         "post": _operation(

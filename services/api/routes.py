@@ -19,11 +19,14 @@ from . import (
     messages,
     messaging_services,
     senders,
+    verification,
 )
 from .auth import CREDENTIAL_CACHE
 from .context import (
     KEYRING,
     POOL,
+    RESOLVER,
+    ROUTING,
     SENDING_CONTEXTS,
     SETTINGS,
     account_of,
@@ -248,23 +251,14 @@ async def list_services(request: web.Request) -> web.Response:
         request.app[POOL], account_of(request), page_size + 1, page * page_size
     )
     base = _base_url(request)
-    url = f"{base}/v1/Services?PageSize={page_size}"
     return _json(
         {
             "services": [
                 messaging_services.render_service(r, base) for r in rows[:page_size]
             ],
-            "meta": {
-                "page": page,
-                "page_size": page_size,
-                "first_page_url": f"{url}&Page=0",
-                "previous_page_url": f"{url}&Page={page - 1}" if page else None,
-                "next_page_url": f"{url}&Page={page + 1}"
-                if len(rows) > page_size
-                else None,
-                "url": f"{url}&Page={page}",
-                "key": "services",
-            },
+            "meta": _v1_page_meta(
+                f"{base}/v1/Services", "services", page, page_size, len(rows)
+            ),
         }
     )
 
@@ -417,14 +411,52 @@ async def create_domain(request: web.Request) -> web.Response:
     if not isinstance(name, str) or not name:
         raise ApiError(domains.DOMAIN_INVALID, "Required parameter DomainName missing.")
     row = await domains.create_domain(request.app[POOL], account_of(request), name)
-    return _json(domains.render_domain(row, _base_url(request)), 201)
+    return _json(_domain(request, row), 201)
+
+
+@routes.get("/v1/LinkShortening/Domains")
+async def list_domains(request: web.Request) -> web.Response:
+    page_size = _page_size(request)
+    page = _page_number(request)
+    rows = await domains.list_domains(
+        request.app[POOL], account_of(request), page_size + 1, page * page_size
+    )
+    url = f"{_base_url(request)}/v1/LinkShortening/Domains"
+    return _json(
+        {
+            "domains": [_domain(request, row) for row in rows[:page_size]],
+            "meta": _v1_page_meta(url, "domains", page, page_size, len(rows)),
+        }
+    )
 
 
 @routes.get(DOMAIN)
 async def fetch_domain(request: web.Request) -> web.Response:
     sid = _path_sid(request, "domain_sid", sids.DOMAIN)
     row = await domains.fetch_domain(request.app[POOL], account_of(request), sid)
-    return _json(domains.render_domain(row, _base_url(request)))
+    return _json(_domain(request, row))
+
+
+@routes.delete(DOMAIN)
+async def delete_domain(request: web.Request) -> web.Response:
+    sid = _path_sid(request, "domain_sid", sids.DOMAIN)
+    await domains.delete_domain(request.app[POOL], account_of(request), sid)
+    return _no_content()
+
+
+@routes.get(DOMAIN + "/ValidateDns")
+async def validate_dns(request: web.Request) -> web.Response:
+    sid = _path_sid(request, "domain_sid", sids.DOMAIN)
+    pool = request.app[POOL]
+    row = await domains.fetch_domain(pool, account_of(request), sid)
+    result = await verification.validate_domain(
+        pool, request.app[RESOLVER], request.app[ROUTING], row
+    )
+    return _json(verification.render_validation(result, _base_url(request)))
+
+
+def _domain(request: web.Request, row: Any) -> dict[str, Any]:
+    return domains.render_domain(row, _base_url(request), request.app[ROUTING])
 
 
 @routes.post(DOMAIN + "/Certificate")
@@ -559,6 +591,22 @@ def _association(
 
 def _expiry_window(request: web.Request) -> timedelta:
     return timedelta(days=request.app[SETTINGS].certificate_expiry_warning_days)
+
+
+def _v1_page_meta(
+    url: str, key: str, page: int, page_size: int, fetched: int
+) -> dict[str, Any]:
+    """The v1 ``meta`` envelope; more pages follow when ``fetched`` > a page."""
+    sized = f"{url}?PageSize={page_size}"
+    return {
+        "page": page,
+        "page_size": page_size,
+        "first_page_url": f"{sized}&Page=0",
+        "previous_page_url": f"{sized}&Page={page - 1}" if page else None,
+        "next_page_url": f"{sized}&Page={page + 1}" if fetched > page_size else None,
+        "url": f"{sized}&Page={page}",
+        "key": key,
+    }
 
 
 def _single_page_meta(url: str, key: str, count: int) -> dict[str, Any]:

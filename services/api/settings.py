@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from ipaddress import IPv4Address, IPv6Address
+from typing import Annotated
 
-from libs.common.settings import CommonSettings
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
+
+from libs.common.settings import CommonSettings, split_list
 
 
 class ApiSettings(CommonSettings):
@@ -29,3 +33,23 @@ class ApiSettings(CommonSettings):
     sending_context_cache_ttl_s: float = Field(default=2.0, ge=0)
     idempotency_token_ttl_s: int = Field(default=24 * 3600, gt=0)
     max_request_bytes: int = Field(default=1024 * 1024, gt=0)
+
+    # Domain verification.  Nameservers are ``host`` or ``host:port``; empty
+    # means the system's resolvers (/etc/resolv.conf).
+    dns_nameservers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    dns_timeout_s: float = Field(default=3.0, gt=0)
+    dns_tries: int = Field(default=2, ge=1)
+    # Where branded domains must point: a CNAME target for subdomains, and
+    # the redirector's addresses for apex domains.
+    routing_cname: str = ""
+    routing_ipv4: Annotated[list[IPv4Address], NoDecode] = Field(default_factory=list)
+    routing_ipv6: Annotated[list[IPv6Address], NoDecode] = Field(default_factory=list)
+    # Every domain's DNS is checked again this often; a verified domain whose
+    # TXT record is gone loses its verification.
+    domain_check_interval_s: float = Field(default=3600.0, gt=0)
+    domain_check_poll_s: float = Field(default=30.0, gt=0)
+    domain_check_batch: int = Field(default=20, ge=1)
+
+    _split_lists = field_validator(
+        "dns_nameservers", "routing_ipv4", "routing_ipv6", mode="before"
+    )(split_list)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from ipaddress import IPv4Network, IPv6Network
 from typing import Annotated, Self
 
-import orjson
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from libs.common.settings import CommonSettings
+from libs.common.settings import CommonSettings, split_list
 
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
 DEFAULT_READ_TIMEOUT_S = 10.0
@@ -46,14 +45,7 @@ class CallbacksSettings(CommonSettings):
         default_factory=list
     )
 
-    @field_validator("webhook_allowed_cidrs", mode="before")
-    @classmethod
-    def _split_cidrs(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        if value.lstrip().startswith("["):
-            return orjson.loads(value)
-        return [part.strip() for part in value.split(",") if part.strip()]
+    _split_cidrs = field_validator("webhook_allowed_cidrs", mode="before")(split_list)
 
     @model_validator(mode="after")
     def _lease_outlasts_attempt(self) -> Self:

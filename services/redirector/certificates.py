@@ -33,16 +33,18 @@ log = structlog.get_logger(__name__)
 
 DEFAULT_EXPIRY_WARNING = timedelta(days=21)
 
+# Only verified domains are served.
 _VERSIONS_QUERY = """
 SELECT c.sid, c.domain_sid, d.domain_name, c.date_updated
 FROM domain_certificates c JOIN domains d ON d.sid = c.domain_sid
+WHERE d.verified_at IS NOT NULL
 """
 
 _CERTIFICATE_QUERY = """
 SELECT c.sid, c.domain_sid, d.domain_name, c.date_updated, c.certificate_pem,
        c.private_key_sealed, c.private_key_key_id, c.not_after
 FROM domain_certificates c JOIN domains d ON d.sid = c.domain_sid
-WHERE c.domain_sid = $1
+WHERE c.domain_sid = $1 AND d.verified_at IS NOT NULL
 """
 
 
@@ -134,7 +136,8 @@ class CertificateSync:
             self._reported[name] = status
 
     async def reload(self, domain_sid: str, domain_name: str) -> None:
-        """Serve the domain's stored certificate, or stop serving it if none."""
+        """Serve the domain's stored certificate, or stop serving it if it has
+        none or is no longer verified."""
         # Reloads run one at a time, so a slow one never installs a row older
         # than what a faster one installed after reading it later.
         async with self._reloading:

@@ -27,7 +27,7 @@ FROM short_links l
 JOIN messages m ON m.sid = l.message_sid
 JOIN domains d ON d.sid = l.domain_sid
 LEFT JOIN domain_configs c ON c.domain_sid = d.sid
-WHERE l.code = $1
+WHERE l.code = $1 AND d.verified_at IS NOT NULL
 """
 
 _DOMAIN_QUERY = """
@@ -35,7 +35,7 @@ SELECT d.sid AS domain_sid, d.domain_name,
        c.fallback_url, coalesce(c.disable_https, false) AS disable_https
 FROM domains d
 LEFT JOIN domain_configs c ON c.domain_sid = d.sid
-WHERE d.domain_name = $1
+WHERE d.domain_name = $1 AND d.verified_at IS NOT NULL
 """
 
 

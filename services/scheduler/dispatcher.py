@@ -46,7 +46,8 @@ class LinkDomain:
     name: str
     disable_https: bool
     continue_on_failure: bool
-    has_certificate: bool
+    # Verified and with a certificate: its links can be served.
+    usable: bool
 
 
 class Dispatcher:
@@ -227,7 +228,7 @@ class _BatchContext:
                 "SELECT d.sid, d.domain_name,"
                 " coalesce(cfg.disable_https, false) AS disable_https,"
                 " coalesce(cfg.continue_on_failure, false) AS continue_on_failure,"
-                " c.sid IS NOT NULL AS has_certificate"
+                " c.sid IS NOT NULL AND d.verified_at IS NOT NULL AS usable"
                 " FROM domain_services ds JOIN domains d ON d.sid = ds.domain_sid"
                 " LEFT JOIN domain_configs cfg ON cfg.domain_sid = d.sid"
                 " LEFT JOIN domain_certificates c ON c.domain_sid = d.sid"
@@ -240,7 +241,7 @@ class _BatchContext:
                     row["domain_name"],
                     row["disable_https"],
                     row["continue_on_failure"],
-                    row["has_certificate"],
+                    row["usable"],
                 )
                 if row
                 else None
@@ -251,7 +252,7 @@ class _BatchContext:
         self, row: asyncpg.Record, domain: LinkDomain | None
     ) -> tuple[str, CarrierResult | None]:
         """The body with short links, or the reason it cannot have them."""
-        if domain is None or not domain.has_certificate:
+        if domain is None or not domain.usable:
             if domain is not None and domain.continue_on_failure:
                 return row["body"], None
             return row["body"], CarrierResult(

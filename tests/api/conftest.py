@@ -10,6 +10,8 @@ import pytest
 from tests.support.shop import Account, open_account
 from tests.support.stack import Stack
 
+DOMAIN_CHECK_INTERVAL_S = 1.0
+
 
 @pytest.fixture(scope="session")
 async def api_stack(
@@ -21,7 +23,16 @@ async def api_stack(
     log_dir: Path = tmp_path_factory.mktemp("api-logs")
     running = Stack(dict(service_env), log_dir)
     await running.prepare(admin_database_url)
-    await running.start(services=("api",))
+    # Domains are checked again every second, so losing a TXT record shows.
+    await running.start(
+        {
+            "api": {
+                "PIGEON_DOMAIN_CHECK_INTERVAL_S": str(DOMAIN_CHECK_INTERVAL_S),
+                "PIGEON_DOMAIN_CHECK_POLL_S": "0.2",
+            }
+        },
+        services=("api",),
+    )
     yield running
     await running.remove(admin_database_url)
 

@@ -19,9 +19,16 @@ import orjson
 import trustme
 from twilio.request_validator import RequestValidator
 
+from tests.support.dns import DnsZone
 from tests.support.polling import eventually
 from tests.support.receiver import Receiver
-from tests.support.shop import Account, open_account, register_domain, sdk_client
+from tests.support.shop import (
+    Account,
+    open_account,
+    register_domain,
+    sdk_client,
+    verify_domain,
+)
 from tests.support.stack import Stack
 
 DOMAIN = "ls.owlshoes.test"
@@ -35,9 +42,10 @@ SHORT_LINK = re.compile(r"https://ls\.owlshoes\.test/([0-9A-Za-z]{10})")
 
 
 async def set_up_shop(
-    stack: Stack, receiver: Receiver, ca: trustme.CA
+    stack: Stack, receiver: Receiver, ca: trustme.CA, dns_zone: DnsZone
 ) -> tuple[Account, str, str]:
-    """Steps 1 and 2: account, service, domain, certificate, config, association."""
+    """Steps 1 and 2: account, service, domain proved over DNS, certificate,
+    config, association."""
     account = await open_account(stack, "Owl Shoes", "+17145550100")
     assert re.fullmatch(r"AC[0-9a-f]{32}", account.sid)
     client = sdk_client(stack, account.sid, account.token)
@@ -51,6 +59,7 @@ async def set_up_shop(
         phone_number_sid=account.number_sid,
     )
     domain = await register_domain(stack, account, DOMAIN)
+    await verify_domain(stack, account, dns_zone, domain)
     domain_sid = domain["sid"]
     certificate = ca.issue_cert(DOMAIN)
     tls_cert = b"".join(
@@ -97,11 +106,11 @@ async def open_link(stack: Stack, ca: trustme.CA, code: str) -> aiohttp.ClientRe
 
 
 async def test_scheduled_campaign_travels_through_every_service(
-    stack: Stack, receiver: Receiver
+    stack: Stack, receiver: Receiver, dns_zone: DnsZone
 ) -> None:
     """A scheduled, shortened message leaves at SendAt and reports its click."""
     ca = trustme.CA()
-    account, service_sid, domain_sid = await set_up_shop(stack, receiver, ca)
+    account, service_sid, domain_sid = await set_up_shop(stack, receiver, ca, dns_zone)
     client = sdk_client(stack, account.sid, account.token)
 
     send_at = (datetime.now(UTC) + SEND_AFTER).replace(microsecond=0)

@@ -10,7 +10,8 @@ import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tests.support.shop import open_account, register_domain, sdk_client
+from tests.support.dns import DnsZone
+from tests.support.shop import open_account, register_domain, sdk_client, verify_domain
 from tests.support.stack import Stack
 
 HANDSHAKE_TIMEOUT_S = 5.0
@@ -56,12 +57,16 @@ async def wait_until_served(
     raise AssertionError("certificate never served")
 
 
-async def test_rotation_under_load_keeps_every_handshake(stack: Stack) -> None:
+async def test_rotation_under_load_keeps_every_handshake(
+    stack: Stack, dns_zone: DnsZone
+) -> None:
     """Handshakes run throughout a replacement; all succeed and switch for good."""
     ca = trustme.CA()
     domain = f"ls{secrets.token_hex(3)}.owlshoes.test"
     account = await open_account(stack, "Rotating Shoes", "+17145550201")
-    domain_sid = (await register_domain(stack, account, domain))["sid"]
+    registered = await register_domain(stack, account, domain)
+    await verify_domain(stack, account, dns_zone, registered)
+    domain_sid = registered["sid"]
     certificate = sdk_client(
         stack, account.sid, account.token
     ).messaging.v1.domain_certs(domain_sid)

@@ -54,8 +54,8 @@ async def insert_domain(
 ) -> str:
     sid = sids.new_sid(sids.DOMAIN)
     await conn.execute(
-        "INSERT INTO domains (sid, account_sid, domain_name, verification_token)"
-        " VALUES ($1, $2, $3, 'token')",
+        "INSERT INTO domains (sid, account_sid, domain_name, verification_token,"
+        " verified_at) VALUES ($1, $2, $3, 'token', now())",
         sid,
         account_sid,
         name,

@@ -12,6 +12,7 @@ import aiohttp
 import orjson
 from twilio.rest import Client
 
+from .dns import DnsZone
 from .processes import REPO_ROOT
 from .stack import Stack
 
@@ -76,3 +77,27 @@ async def register_domain(stack: Stack, account: Account, name: str) -> dict[str
         body: dict[str, Any] = await reply.json()
         assert reply.status == 201, body
     return body
+
+
+def publish_records(zone: DnsZone, domain: dict[str, Any]) -> None:
+    """Publish in the test DNS every record the domain resource asks for."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for record in domain["dns_records"]:
+        grouped.setdefault((record["name"], record["type"]), []).append(record["value"])
+    for (name, rtype), values in grouped.items():
+        if rtype == "TXT":
+            zone.publish(name, "TXT", *([value] for value in values))
+        else:
+            zone.publish(name, rtype, *values)
+
+
+async def verify_domain(
+    stack: Stack, account: Account, zone: DnsZone, domain: dict[str, Any]
+) -> None:
+    """Publish the domain's records and have Pigeon check them (ValidateDns)."""
+    publish_records(zone, domain)
+    client = sdk_client(stack, account.sid, account.token)
+    validation = await asyncio.to_thread(
+        client.messaging.v1.domain_validate_dns(domain["sid"]).fetch
+    )
+    assert validation.is_valid, validation.reason
