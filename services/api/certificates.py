@@ -65,8 +65,10 @@ def check_certificate(
     key = _private_key(blocks)
     leaf = chain[0]
     _check_key_strength(key)
-    _check_key_matches(leaf, key)
+    # Order first: a chain that starts with its intermediate is out of order,
+    # which says more than that the key does not match its first certificate.
     _check_chain_order(chain)
+    _check_key_matches(leaf, key)
     _check_validity(leaf, now)
     _check_covers(leaf, domain_name)
     if not allow_self_signed and _is_self_signed(leaf):
