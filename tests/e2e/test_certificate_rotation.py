@@ -109,3 +109,46 @@ async def _handshakes_until_new(
             seen.append(await presented(port, domain, context))
         except (OSError, ssl.SSLError, TimeoutError) as exc:
             seen.append(exc)
+
+
+async def wait_until_refused(port: int, domain: str, context: ssl.SSLContext) -> None:
+    """Handshake until the redirector no longer completes one for ``domain``."""
+    deadline = asyncio.get_running_loop().time() + ROTATION_DEADLINE_S
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            await presented(port, domain, context)
+        except (OSError, ssl.SSLError, TimeoutError):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("domain still served")
+
+
+async def test_losing_verification_stops_the_domain_being_served(
+    stack: Stack, dns_zone: DnsZone
+) -> None:
+    """A domain whose TXT record is gone is dropped by the redirector, and
+    served again, with its certificate, once it is proved anew."""
+    ca = trustme.CA()
+    domain = f"ls{secrets.token_hex(3)}.owlshoes.test"
+    account = await open_account(stack, "Lapsing Shoes", "+17145550202")
+    registered = await register_domain(stack, account, domain)
+    await verify_domain(stack, account, dns_zone, registered)
+    client = sdk_client(stack, account.sid, account.token)
+    issued = ca.issue_cert(domain)
+    await asyncio.to_thread(
+        client.messaging.v1.domain_certs(registered["sid"]).update,
+        tls_cert=tls_cert(issued),
+    )
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    await wait_until_served(stack.https_port, domain, context, leaf_der(issued))
+
+    dns_zone.withdraw(f"_pigeon.{domain}")
+    validation = await asyncio.to_thread(
+        client.messaging.v1.domain_validate_dns(registered["sid"]).fetch
+    )
+    assert validation.is_valid is False
+    await wait_until_refused(stack.https_port, domain, context)
+
+    await verify_domain(stack, account, dns_zone, registered)
+    await wait_until_served(stack.https_port, domain, context, leaf_der(issued))
