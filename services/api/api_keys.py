@@ -60,7 +60,10 @@ async def fetch_key(pool: asyncpg.Pool, account_sid: str, sid: str) -> asyncpg.R
 async def rename_key(
     pool: asyncpg.Pool, account_sid: str, sid: str, friendly_name: str | None
 ) -> asyncpg.Record:
-    await fetch_key(pool, account_sid, sid)
+    """Rename the key; without a ``friendly_name`` it is left as it was."""
+    current = await fetch_key(pool, account_sid, sid)
+    if friendly_name is None:
+        return current
     with translate_db_errors():
         row = await pool.fetchrow(
             "UPDATE api_keys SET friendly_name = $3, date_updated = now()"

@@ -22,6 +22,13 @@ USECASES = (
     "poll",
     "undeclared",
 )
+SCAN_MESSAGE_CONTENT = ("inherit", "enable", "disable")
+# The values a parameter of each enumerated kind may take.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "method": ("GET", "POST"),
+    "usecase": USECASES,
+    "scan": SCAN_MESSAGE_CONTENT,
+}
 
 # Parameters kept as-is in ``attributes``: (form name, field, kind, default).
 _ATTRIBUTES: tuple[tuple[str, str, str, Any], ...] = (
@@ -32,7 +39,7 @@ _ATTRIBUTES: tuple[tuple[str, str, str, Any], ...] = (
     ("StickySender", "sticky_sender", "bool", True),
     ("MmsConverter", "mms_converter", "bool", True),
     ("SmartEncoding", "smart_encoding", "bool", True),
-    ("ScanMessageContent", "scan_message_content", "text", "inherit"),
+    ("ScanMessageContent", "scan_message_content", "scan", "inherit"),
     ("FallbackToLongCode", "fallback_to_long_code", "bool", True),
     ("AreaCodeGeomatch", "area_code_geomatch", "bool", True),
     ("SynchronousValidation", "synchronous_validation", "bool", False),
@@ -61,11 +68,10 @@ def _read(form: forms.Form, name: str, kind: str) -> Any:
     if kind == "validity":
         return validity_period(forms.integer(form, name, 90007))
     value = forms.text(form, name)
-    if kind == "method" and value not in ("GET", "POST"):
-        raise InvalidParameterError(20001, f"{name} must be GET or POST.")
-    if kind == "usecase" and value not in USECASES:
+    choices = _CHOICES[kind]
+    if value not in choices:
         raise InvalidParameterError(
-            20001, f"{name} must be one of {', '.join(USECASES)}."
+            20001, f"{name} must be one of {', '.join(choices)}."
         )
     return value
 
