@@ -40,6 +40,22 @@ async def claim_due(pool: asyncpg.Pool, sids: list[str]) -> list[str]:
     return [row["sid"] for row in rows]
 
 
+async def seconds_until_due(pool: asyncpg.Pool, sids: list[str]) -> dict[str, float]:
+    """Seconds each still pending one among ``sids`` waits, by the database clock.
+
+    A claim refused because the database clock is behind the local one tells
+    the timers when to try again; canceled or claimed messages are left out.
+    """
+    with translate_db_errors():
+        rows = await pool.fetch(
+            "SELECT sid, extract(epoch FROM send_at - clock_timestamp())::float8"
+            " AS wait_s FROM messages WHERE sid = ANY($1::text[])"
+            " AND dispatch_state = 'pending' AND send_at IS NOT NULL",
+            sids,
+        )
+    return {row["sid"]: row["wait_s"] for row in rows}
+
+
 async def pending_within(
     pool: asyncpg.Pool, horizon_s: float
 ) -> list[tuple[str, datetime | None]]:

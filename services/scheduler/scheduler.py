@@ -11,12 +11,15 @@ import structlog
 from libs.common.errors import RetryableError
 from libs.common.events import Event, MessageScheduled
 
-from .claims import claim_due, pending_within
+from .claims import claim_due, pending_within, seconds_until_due
 from .timers import DueTimers
 
 log = structlog.get_logger(__name__)
 
 RETRY_CLAIM_AFTER_S = 1.0
+# A message the database found due a moment after refusing it is tried again
+# after this, not at once, so a clock difference cannot make a busy loop.
+MIN_RECLAIM_WAIT_S = 0.05
 CLAIM_BATCH = 500
 
 
@@ -54,14 +57,25 @@ class Scheduler:
 
     async def _fire(self, sids: list[str]) -> None:
         for start in range(0, len(sids), CLAIM_BATCH):
-            batch = sids[start : start + CLAIM_BATCH]
-            try:
-                claimed = await claim_due(self._pool, batch)
-            except RetryableError as exc:
-                log.warning("claim_failed", count=len(batch), error=str(exc))
-                retry_at = datetime.now(UTC) + timedelta(seconds=RETRY_CLAIM_AFTER_S)
-                for sid in batch:
-                    self.timers.add(sid, retry_at)
-                continue
-            for sid in claimed:
-                log.info("message_due", sid=sid)
+            await self._claim(sids[start : start + CLAIM_BATCH])
+
+    async def _claim(self, batch: list[str]) -> None:
+        """Claim ``batch``; those the database finds not yet due get a new timer."""
+        try:
+            claimed = await claim_due(self._pool, batch)
+            unclaimed = sorted(set(batch) - set(claimed))
+            early = await seconds_until_due(self._pool, unclaimed) if unclaimed else {}
+        except RetryableError as exc:
+            log.warning("claim_failed", count=len(batch), error=str(exc))
+            self._retry(batch, RETRY_CLAIM_AFTER_S)
+            return
+        for sid in claimed:
+            log.info("message_due", sid=sid)
+        for sid, wait_s in early.items():
+            log.debug("message_not_yet_due", sid=sid, wait_s=wait_s)
+            self._retry([sid], max(wait_s, MIN_RECLAIM_WAIT_S))
+
+    def _retry(self, sids: list[str], after_s: float) -> None:
+        retry_at = datetime.now(UTC) + timedelta(seconds=after_s)
+        for sid in sids:
+            self.timers.add(sid, retry_at)

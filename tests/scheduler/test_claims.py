@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from libs.common import sids
-from services.scheduler.claims import claim_due, pending_within
+from services.scheduler.claims import claim_due, pending_within, seconds_until_due
+from services.scheduler.scheduler import Scheduler
+from tests.support.polling import until
 
 
 async def make_message(pool: asyncpg.Pool, send_at: datetime | None) -> str:
@@ -72,3 +74,44 @@ async def test_sweep_finds_messages_within_the_horizon_only(pool: asyncpg.Pool) 
     found = {sid for sid, _ in await pending_within(pool, 60)}
     assert soon in found
     assert later not in found
+
+
+async def test_only_pending_messages_report_their_wait(pool: asyncpg.Pool) -> None:
+    """A pending message reports how long the database clock says it has left."""
+    later = await make_message(pool, datetime.now(UTC) + timedelta(hours=1))
+    canceled = await make_message(pool, datetime.now(UTC) + timedelta(hours=1))
+    await pool.execute(
+        "UPDATE messages SET status = 'canceled', dispatch_state = 'canceled'"
+        " WHERE sid = $1",
+        canceled,
+    )
+    waits = await seconds_until_due(pool, [later, canceled])
+    assert set(waits) == {later}
+    assert 0 < waits[later] <= 3600
+
+
+async def test_a_timer_fired_before_the_database_clock_is_retried(
+    pool: asyncpg.Pool,
+) -> None:
+    """A timer firing while the database still says "not yet" claims soon after.
+
+    The timer is set at the local instant now although the message is due a
+    moment later, as when the local clock runs ahead; no sweep runs, so only
+    a retry of the refused claim can make the message due.
+    """
+    sid = await make_message(pool, datetime.now(UTC) + timedelta(milliseconds=300))
+    scheduler = Scheduler(pool, horizon_s=120)
+    runner = asyncio.create_task(scheduler.timers.run())
+    scheduler.timers.add(sid, datetime.now(UTC))
+
+    async def is_due() -> bool:
+        state = await pool.fetchval(
+            "SELECT dispatch_state FROM messages WHERE sid = $1", sid
+        )
+        return bool(state == "due")
+
+    try:
+        await until(is_due, timeout_s=10)
+    finally:
+        runner.cancel()
+    assert await due_events(pool, sid) == 1
