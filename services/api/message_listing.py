@@ -13,17 +13,28 @@ from libs.common.db import translate_db_errors
 from libs.common.errors import InvalidParameterError
 
 from .messages import API_VERSION, render_message
-from .paging import Cursor, PageRequest, encode_token, page_uri, read_page
+from .paging import Cursor, envelope, offset, read_page
+from .phone import e164_or_none
 
 INVALID_DATE = 20001
 _FILTERS = ("To", "From", "DateSent", "DateSent<", "DateSent>")
 
 
 def parse_date_filter(value: str) -> tuple[datetime, bool]:
-    """A date or instant, leniently; the flag tells whether it was a whole day."""
-    text = value.strip()
+    """A UTC instant, leniently; the flag tells whether it names a whole day.
+
+    Twilio's filters take ``YYYY-MM-DD``, but the SDKs send a date as
+    midnight (``2026-12-04T00:00:00Z``), so midnight UTC is a whole day too.
+    """
+    instant = _parse_instant(value.strip())
+    if instant is None:
+        raise InvalidParameterError(INVALID_DATE, f"DateSent {value!r} is not a date.")
+    return instant, instant.time() == time()
+
+
+def _parse_instant(text: str) -> datetime | None:
     try:
-        return datetime.combine(date.fromisoformat(text), time(), UTC), True
+        return datetime.combine(date.fromisoformat(text), time(), UTC)
     except ValueError:
         pass
     for parse in (datetime.fromisoformat, parsedate_to_datetime):
@@ -31,8 +42,8 @@ def parse_date_filter(value: str) -> tuple[datetime, bool]:
             parsed = parse(text)
         except (ValueError, TypeError):
             continue
-        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)), False
-    raise InvalidParameterError(INVALID_DATE, f"DateSent {value!r} is not a date.")
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
 
 
 class MessageQuery:
@@ -48,17 +59,27 @@ class MessageQuery:
         self.args.extend(values)
 
     def add_date_sent(self, name: str, value: str) -> None:
+        """``DateSent`` matches the value's UTC day; ``<`` and ``>`` include it.
+
+        A ``<`` or ``>`` bound with a time of day is that instant, inclusive.
+        ``DateSent`` itself always names a day: send times carry microseconds,
+        so an exact instant would match nothing.
+        """
         instant, whole_day = parse_date_filter(value)
-        end = instant + timedelta(days=1) if whole_day else instant
+        day = datetime.combine(instant.date(), time(), UTC)
         if name == "DateSent":
-            if whole_day:
-                self.add("date_sent >= {} AND date_sent < {}", instant, end)
-            else:
-                self.add("date_sent = {}", instant)
+            self.add("date_sent >= {} AND date_sent < {}", day, day + timedelta(days=1))
+        elif name == "DateSent<" and whole_day:
+            self.add("date_sent < {}", day + timedelta(days=1))
         elif name == "DateSent<":
-            self.add("date_sent < {}" if whole_day else "date_sent <= {}", end)
+            self.add("date_sent <= {}", instant)
         else:
             self.add("date_sent >= {}", instant)
+
+    def add_address(self, name: str, value: str) -> None:
+        """``To`` or ``From``, read as a phone number the way create reads it."""
+        column = "to_address" if name == "To" else "from_address"
+        self.add(f"{column} = {{}}", e164_or_none(value) or value)
 
 
 async def list_messages(
@@ -70,15 +91,13 @@ async def list_messages(
     where = MessageQuery(account_sid)
     for name, value in filters:
         if name in ("To", "From"):
-            column = "to_address" if name == "To" else "from_address"
-            where.add(f"{column} = {{}}", value)
+            where.add_address(name, value)
         else:
             where.add_date_sent(name, value)
     if page.after is not None:
         where.add(
             "(date_created, sid) < ({}, {})", page.after.date_created, page.after.sid
         )
-    offset = 0 if page.after is not None else page.number * page.size
     count = len(where.args)
     # Every clause is a constant of this module; values travel as parameters.
     sql = (
@@ -88,33 +107,12 @@ async def list_messages(
         + f" LIMIT ${count + 1} OFFSET ${count + 2}"
     )
     with translate_db_errors():
-        rows = await pool.fetch(sql, *where.args, page.size + 1, offset)
-    return _envelope(account_sid, filters, page, rows)
-
-
-def _envelope(
-    account_sid: str,
-    filters: list[tuple[str, str]],
-    page: PageRequest,
-    rows: list[asyncpg.Record],
-) -> dict[str, Any]:
+        rows = await pool.fetch(sql, *where.args, page.size + 1, offset(page))
     path = f"/{API_VERSION}/Accounts/{account_sid}/Messages.json"
-    shown = rows[: page.size]
-    next_uri = None
-    if len(rows) > page.size:
-        last = shown[-1]
-        token = encode_token(Cursor(last["date_created"], last["sid"]))
-        next_uri = page_uri(path, filters, page, page.number + 1, token)
-    start = page.number * page.size
-    this_token = encode_token(page.after) if page.after else None
-    return {
-        "first_page_uri": page_uri(path, filters, page, 0, None),
-        "next_page_uri": next_uri,
-        "previous_page_uri": None,
-        "page": page.number,
-        "page_size": page.size,
-        "start": start,
-        "end": start + max(len(shown) - 1, 0),
-        "uri": page_uri(path, filters, page, page.number, this_token),
-        "messages": [render_message(row) for row in shown],
-    }
+    return envelope(
+        path, "messages", page, rows, render_message, _position, filters=filters
+    )
+
+
+def _position(row: asyncpg.Record) -> Cursor:
+    return Cursor(row["date_created"], row["sid"])

@@ -12,16 +12,22 @@ DEFAULT_REGION = "US"
 
 def to_e164(value: str, code: int, name: str = "To") -> str:
     """Normalise ``value`` to E.164 or raise error ``code``."""
-    try:
-        number = phonenumbers.parse(value, DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        raise InvalidParameterError(
-            code, f"The '{name}' number {value} is not a valid phone number."
-        ) from None
-    if not phonenumbers.is_possible_number(number):
+    e164 = e164_or_none(value)
+    if e164 is None:
         raise InvalidParameterError(
             code, f"The '{name}' number {value} is not a valid phone number."
         )
+    return e164
+
+
+def e164_or_none(value: str) -> str | None:
+    """``value`` in E.164, or ``None`` when it is not a possible phone number."""
+    try:
+        number = phonenumbers.parse(value, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

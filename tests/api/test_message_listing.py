@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, date, datetime
+
+import asyncpg
+from twilio.rest import Client
 
 from tests.support.errors import assert_twilio_error, rest_error
-from tests.support.shop import open_account, sdk_client
+from tests.support.shop import Account, open_account, sdk_client
 from tests.support.stack import Stack
 
 from .test_message_errors import in_future, make_service
@@ -52,6 +56,113 @@ async def test_list_filters_by_recipient(api_stack: Stack) -> None:
     )
     assert len(found) == 3
     assert {m.to for m in found} == {"+15558675301"}
+
+
+async def test_list_filters_by_sender_in_any_number_format(api_stack: Stack) -> None:
+    """``From`` and ``To`` are read as phone numbers, as create reads them."""
+    account = await open_account(api_stack, "Senders", "+17145550116")
+    service_sid = await make_service(api_stack, account)
+    client = sdk_client(api_stack, account.sid, account.token)
+    for to in ("+15558675301", "+15558675302"):
+        await asyncio.to_thread(
+            client.messages.create, to=to, from_=account.number, body="x"
+        )
+    await asyncio.to_thread(
+        client.messages.create,
+        to="+15558675301",
+        messaging_service_sid=service_sid,
+        body="x",
+    )
+    found = await asyncio.to_thread(client.messages.list, from_="(714) 555-0116")
+    assert sorted(m.to for m in found) == ["+15558675301", "+15558675302"]
+    both = await asyncio.to_thread(
+        client.messages.list, from_="+1 714 555 0116", to="555-867-5301"
+    )
+    assert [(m.from_, m.to) for m in both] == [(account.number, "+15558675301")]
+
+
+# When each message of the date-filter tests was sent.
+SENT = {
+    "late on the 3rd": datetime(2026, 12, 3, 23, 59, 59, 500_000, tzinfo=UTC),
+    "midnight of the 4th": datetime(2026, 12, 4, tzinfo=UTC),
+    "noon of the 4th": datetime(2026, 12, 4, 12, tzinfo=UTC),
+    "late on the 4th": datetime(2026, 12, 4, 23, 59, 59, 900_000, tzinfo=UTC),
+    "midnight of the 5th": datetime(2026, 12, 5, tzinfo=UTC),
+}
+
+
+async def sent_messages(stack: Stack, account: Account) -> dict[str, str]:
+    """One message per entry of ``SENT``, marked sent then, and one never sent."""
+    service_sid = await make_service(stack, account)
+    client = sdk_client(stack, account.sid, account.token)
+    names = {}
+    for name in [*SENT, "never sent"]:
+        message = await asyncio.to_thread(
+            client.messages.create,
+            to="+15558675301",
+            messaging_service_sid=service_sid,
+            body=name,
+        )
+        names[message.sid] = name
+    conn = await asyncpg.connect(stack.settings.database_url)
+    try:
+        await conn.executemany(
+            "UPDATE messages SET status = 'sent', dispatch_state = 'done',"
+            " date_sent = $2 WHERE sid = $1",
+            [(sid, SENT[name]) for sid, name in names.items() if name in SENT],
+        )
+    finally:
+        await conn.close()
+    return names
+
+
+async def listed(client: Client, names: dict[str, str], **params: object) -> set[str]:
+    """The names of the messages a list with ``params`` returns."""
+    found = await asyncio.to_thread(client.messages.list, **params)
+    return {names[m.sid] for m in found}
+
+
+async def test_date_sent_filters_cover_whole_days(api_stack: Stack) -> None:
+    """A date, or the midnight the SDK sends for it, stands for that UTC day."""
+    account = await open_account(api_stack, "Day lister", "+17145550117")
+    names = await sent_messages(api_stack, account)
+    client = sdk_client(api_stack, account.sid, account.token)
+
+    fourth = {"midnight of the 4th", "noon of the 4th", "late on the 4th"}
+    for day in (date(2026, 12, 4), datetime(2026, 12, 4), "2026-12-04"):
+        assert await listed(client, names, date_sent=day) == fourth
+        assert await listed(client, names, date_sent_before=day) == {
+            "late on the 3rd",
+            *fourth,
+        }
+        assert await listed(client, names, date_sent_after=day) == {
+            *fourth,
+            "midnight of the 5th",
+        }
+
+
+async def test_date_sent_bounds_with_a_time_are_instants(api_stack: Stack) -> None:
+    """With a time of day, ``DateSent<`` and ``DateSent>`` bound at that instant."""
+    account = await open_account(api_stack, "Instant lister", "+17145550118")
+    names = await sent_messages(api_stack, account)
+    client = sdk_client(api_stack, account.sid, account.token)
+
+    noon = datetime(2026, 12, 4, 12)
+    assert await listed(client, names, date_sent_before=noon) == {
+        "late on the 3rd",
+        "midnight of the 4th",
+        "noon of the 4th",
+    }
+    assert await listed(client, names, date_sent_after=noon) == {
+        "noon of the 4th",
+        "late on the 4th",
+        "midnight of the 5th",
+    }
+    assert await listed(client, names, date_sent=noon) == {
+        "midnight of the 4th",
+        "noon of the 4th",
+        "late on the 4th",
+    }
 
 
 async def test_another_accounts_messages_are_not_listed(api_stack: Stack) -> None:
