@@ -41,6 +41,9 @@ TO_INVALID = 21211
 FROM_NOT_OWNED = 21606
 CONTENT_MISSING = 21619
 BODY_TOO_LONG = 21617
+CONTENT_SID_REQUIRED = 21654
+TOO_MANY_MEDIA = 21623
+MAX_MEDIA = 10
 SERVICE_MISSING = 21701
 SERVICE_WITHOUT_SENDERS = 21704
 SERVICE_SID_INVALID = 30127
@@ -48,6 +51,7 @@ SHORTENING_NOT_SET_UP = 30106
 CERTIFICATE_MISSING = 30107
 NOT_CANCELABLE = 30409
 # Twilio: "Cannot delete message because delivery has not been completed."
+# Also answers a redaction of a message not yet sent.
 MESSAGE_IN_FLIGHT = 20009
 
 
@@ -75,16 +79,7 @@ def read_request(
     sender = forms.text(form, "From") or None
     if sender is None and service_sid is None:
         raise InvalidParameterError(FROM_MISSING, "A 'From' phone number is required.")
-    body = forms.text(form, "Body") or ""
-    media = form.getall("MediaUrl", [])
-    if not body and not media and not forms.text(form, "ContentSid"):
-        raise InvalidParameterError(
-            CONTENT_MISSING, "A text message body or media urls must be specified."
-        )
-    if len(body) > MAX_BODY:
-        raise InvalidParameterError(
-            BODY_TOO_LONG, "The message body exceeds 1600 characters."
-        )
+    body, media = read_content(form)
     send_at = check_schedule(
         forms.text(form, "ScheduleType"),
         forms.text(form, "SendAt"),
@@ -104,6 +99,30 @@ def read_request(
         status_callback=forms.url(form, "StatusCallback", 21609),
         validity_period=validity_period(forms.integer(form, "ValidityPeriod", 90007)),
     )
+
+
+def read_content(form: forms.Form) -> tuple[str, list[str]]:
+    """The body and media URLs, with Twilio's limits on both and on templates."""
+    body = forms.text(form, "Body") or ""
+    media = form.getall("MediaUrl", [])
+    content_sid = forms.text(form, "ContentSid")
+    if forms.text(form, "ContentVariables") and not content_sid:
+        raise InvalidParameterError(
+            CONTENT_SID_REQUIRED, "ContentVariables requires a ContentSid."
+        )
+    if not body and not media and not content_sid:
+        raise InvalidParameterError(
+            CONTENT_MISSING, "A text message body or media urls must be specified."
+        )
+    if len(media) > MAX_MEDIA:
+        raise InvalidParameterError(
+            TOO_MANY_MEDIA, f"A message may carry at most {MAX_MEDIA} media URLs."
+        )
+    if len(body) > MAX_BODY:
+        raise InvalidParameterError(
+            BODY_TOO_LONG, "The message body exceeds 1600 characters."
+        )
+    return body, media
 
 
 @dataclass(frozen=True)
@@ -156,7 +175,6 @@ async def check_account_resources(
     pool: asyncpg.Pool,
     account_sid: str,
     request: MessageRequest,
-    scheduled_limit: int,
     cache: ContextCache,
 ) -> None:
     """Checks that need the account's services, numbers and domains.
@@ -171,8 +189,6 @@ async def check_account_resources(
         context = await sending_context(pool, account_sid, request)
     check_context(request, context)
     cache.put(key, context)
-    if request.send_at is not None:
-        await check_scheduled_count(pool, account_sid, scheduled_limit)
 
 
 def check_context(request: MessageRequest, context: SendingContext) -> None:
@@ -220,10 +236,11 @@ def check_shortening(request: MessageRequest, context: SendingContext) -> None:
 
 
 async def check_scheduled_count(
-    pool: asyncpg.Pool, account_sid: str, limit: int
+    conn: asyncpg.Pool | DbConn, account_sid: str, limit: int
 ) -> None:
+    """Refuse with 35125 if the account already has ``limit`` scheduled messages."""
     with translate_db_errors():
-        count = await pool.fetchval(
+        count = await conn.fetchval(
             "SELECT count(*) FROM (SELECT 1 FROM messages WHERE account_sid = $1"
             " AND status = 'scheduled' LIMIT $2) AS s",
             account_sid,
@@ -243,6 +260,26 @@ def initial_status(request: MessageRequest) -> str:
     return "accepted" if request.service_sid is not None else "queued"
 
 
+# pg_advisory_xact_lock(class, key) namespace for one account's scheduled
+# creates; the two-key form never meets the one-key locks used elsewhere.
+SCHEDULE_LOCK_CLASS = 0x5343
+
+
+async def hold_scheduled_limit(conn: DbConn, account_sid: str, limit: int) -> None:
+    """Lock the account's scheduled creates until commit, then count again.
+
+    Creates of one account that schedule wait for each other here, so each
+    sees the previous one's row and the limit holds under any concurrency.
+    Creates that send at once never take the lock.
+    """
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        SCHEDULE_LOCK_CLASS,
+        account_sid,
+    )
+    await check_scheduled_count(conn, account_sid, limit)
+
+
 class _TokenTakenError(Exception):
     """Another request with the same idempotency token created the message."""
 
@@ -252,22 +289,47 @@ async def insert_message(
     account_sid: str,
     request: MessageRequest,
     idempotency_token: str | None = None,
+    *,
+    scheduled_limit: int,
 ) -> Mapping[str, Any]:
     """Store the message and its ``message.scheduled`` event atomically.
 
     With an idempotency token, a second request carrying it gets the message
-    the first one created, even when both arrive at once.
+    the first one created, even when both arrive at once.  A scheduled
+    message is counted against ``scheduled_limit`` in the same transaction.
     """
     sid = sids.new_sid(sids.MESSAGE)
-    if idempotency_token is None:
+    if idempotency_token is not None:
+        return await _insert_once(
+            pool, sid, account_sid, request, idempotency_token, scheduled_limit
+        )
+    if request.send_at is None:
         with translate_db_errors():
             return await _insert_row(pool, sid, account_sid, request)
+    async with transaction(pool) as conn:
+        await hold_scheduled_limit(conn, account_sid, scheduled_limit)
+        return await _insert_row(conn, sid, account_sid, request)
+
+
+async def _insert_once(
+    pool: asyncpg.Pool,
+    sid: str,
+    account_sid: str,
+    request: MessageRequest,
+    token: str,
+    scheduled_limit: int,
+) -> Mapping[str, Any]:
+    """Insert under an idempotency token; a token already taken gets its message."""
     try:
         async with transaction(pool) as conn:
-            await _claim_token(conn, account_sid, idempotency_token, sid)
+            # The token first: a request holding the lock never waits on a
+            # token, so two requests cannot wait on each other.
+            await _claim_token(conn, account_sid, token, sid)
+            if request.send_at is not None:
+                await hold_scheduled_limit(conn, account_sid, scheduled_limit)
             return await _insert_row(conn, sid, account_sid, request)
     except _TokenTakenError:
-        existing = await find_by_token(pool, account_sid, idempotency_token)
+        existing = await find_by_token(pool, account_sid, token)
         assert existing is not None
         return dict(existing)
 
@@ -407,15 +469,26 @@ async def cancel_message(
 async def redact_message(
     pool: asyncpg.Pool, account_sid: str, sid: str
 ) -> asyncpg.Record:
+    """Empty the body of a finished message; one still to send keeps it.
+
+    Redacting a message the dispatcher has yet to send would send it empty,
+    so a scheduled message must be canceled first.
+    """
     with translate_db_errors():
         row = await pool.fetchrow(
             "UPDATE messages SET body = '', date_updated = now()"
-            " WHERE sid = $1 AND account_sid = $2 RETURNING *",
+            " WHERE sid = $1 AND account_sid = $2"
+            " AND dispatch_state IN ('done', 'canceled') RETURNING *",
             sid,
             account_sid,
         )
     if row is None:
-        raise NotFoundError(f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json")
+        await fetch_message(pool, account_sid, sid)
+        raise ApiError(
+            MESSAGE_IN_FLIGHT,
+            "A message cannot be redacted before it has been sent;"
+            " cancel a scheduled message first.",
+        )
     return row
 
 

@@ -52,6 +52,19 @@ CASES: list[tuple[str, dict[str, Any], int]] = [
         21606,
     ),
     (
+        "ContentVariables without ContentSid",
+        {"to": RECIPIENT, "body": "hi", "content_variables": '{"1": "Owl"}'},
+        21654,
+    ),
+    (
+        "eleven media",
+        {
+            "to": RECIPIENT,
+            "media_url": [f"https://example.com/{i}.png" for i in range(11)],
+        },
+        21623,
+    ),
+    (
         "validity too long",
         {"to": RECIPIENT, "body": "hi", "validity_period": 36001},
         90007,
@@ -115,6 +128,20 @@ async def test_invalid_create_is_refused_with_twilio_code(
         params["to"] = ""
     error = await rest_error(client.messages.create, **params)
     assert_twilio_error(error, code, 400)
+
+
+async def test_ten_media_are_accepted(
+    api_stack: Stack, shop: Account, service_sid: str
+) -> None:
+    """Ten MediaUrl values are the most a message may carry, and are allowed."""
+    client = sdk_client(api_stack, shop.sid, shop.token)
+    message = await asyncio.to_thread(
+        client.messages.create,
+        to=RECIPIENT,
+        messaging_service_sid=service_sid,
+        media_url=[f"https://example.com/{i}.png" for i in range(10)],
+    )
+    assert message.num_media == "10"
 
 
 async def test_scheduling_without_a_service_is_refused(
@@ -246,3 +273,47 @@ async def test_malformed_message_sid_is_not_found(
     client = sdk_client(api_stack, shop.sid, shop.token)
     error = await rest_error(client.messages("SMnot-a-sid").fetch)
     assert_twilio_error(error, 20404, 404)
+
+
+async def test_a_pending_message_cannot_be_redacted(
+    api_stack: Stack, shop: Account, service_sid: str
+) -> None:
+    """Redacting a message still to be sent is refused (20009); its body stays."""
+    client = sdk_client(api_stack, shop.sid, shop.token)
+    scheduled = await asyncio.to_thread(
+        client.messages.create,
+        to=RECIPIENT,
+        messaging_service_sid=service_sid,
+        body="your code is 1234",
+        schedule_type="fixed",
+        send_at=in_future(3600),
+    )
+    queued = await asyncio.to_thread(
+        client.messages.create,
+        to=RECIPIENT,
+        messaging_service_sid=service_sid,
+        body="your code is 5678",
+    )
+    for message in (scheduled, queued):
+        error = await rest_error(client.messages(message.sid).update, body="")
+        assert_twilio_error(error, 20009, 400)
+        kept = await asyncio.to_thread(client.messages(message.sid).fetch)
+        assert kept.body == message.body
+
+
+async def test_a_canceled_message_can_be_redacted(
+    api_stack: Stack, shop: Account, service_sid: str
+) -> None:
+    """Once canceled, a scheduled message's body can be redacted."""
+    client = sdk_client(api_stack, shop.sid, shop.token)
+    message = await asyncio.to_thread(
+        client.messages.create,
+        to=RECIPIENT,
+        messaging_service_sid=service_sid,
+        body="your code is 1234",
+        schedule_type="fixed",
+        send_at=in_future(3600),
+    )
+    await asyncio.to_thread(client.messages(message.sid).update, status="canceled")
+    redacted = await asyncio.to_thread(client.messages(message.sid).update, body="")
+    assert (redacted.body, redacted.status) == ("", "canceled")
