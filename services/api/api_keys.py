@@ -16,6 +16,7 @@ from libs.common.db import translate_db_errors
 from libs.common.errors import InvalidParameterError, NotFoundError
 
 from .accounts import hash_token
+from .paging import Cursor, PageRequest, after, offset
 from .render import rfc2822
 
 MAX_FRIENDLY_NAME = 64
@@ -87,12 +88,25 @@ async def delete_key(pool: asyncpg.Pool, account_sid: str, sid: str) -> None:
         raise NotFoundError(f"/2010-04-01/Accounts/{account_sid}/Keys/{sid}.json")
 
 
-async def list_keys(pool: asyncpg.Pool, account_sid: str) -> list[asyncpg.Record]:
+async def list_keys(
+    pool: asyncpg.Pool, account_sid: str, page: PageRequest
+) -> list[asyncpg.Record]:
+    """The page's keys, oldest first, and the next page's first one if any."""
     with translate_db_errors():
         return await pool.fetch(
-            "SELECT * FROM api_keys WHERE account_sid = $1 ORDER BY date_created, sid",
+            "SELECT * FROM api_keys WHERE account_sid = $1"
+            " AND ($2::timestamptz IS NULL OR (date_created, sid) > ($2, $3::text))"
+            " ORDER BY date_created, sid LIMIT $4 OFFSET $5",
             account_sid,
+            *after(page),
+            page.size + 1,
+            offset(page),
         )
+
+
+def key_position(row: asyncpg.Record) -> Cursor:
+    """Where the key stands in the account's list, for page tokens."""
+    return Cursor(row["date_created"], row["sid"])
 
 
 def render_key(row: asyncpg.Record) -> dict[str, Any]:

@@ -399,7 +399,13 @@ PATHS: dict[str, dict[str, JSON]] = {
         "post": _operation(
             "CreateNewKey", 201, "NewKey", [ACCOUNT], form=_form({"FriendlyName": TEXT})
         ),
-        "get": _operation("ListKey", 200, "KeyPage", [ACCOUNT]),
+        "get": _operation(
+            "ListKey",
+            200,
+            "KeyPage",
+            [ACCOUNT],
+            query=["PageSize", "Page", "PageToken"],
+        ),
     },
     KEYS + "/{sid}.json": {
         "get": _operation("FetchKey", 200, "Key", [ACCOUNT, KEY_SID]),
@@ -414,7 +420,11 @@ PATHS: dict[str, dict[str, JSON]] = {
     },
     NUMBERS + ".json": {
         "get": _operation(
-            "ListIncomingPhoneNumber", 200, "IncomingPhoneNumberPage", [ACCOUNT]
+            "ListIncomingPhoneNumber",
+            200,
+            "IncomingPhoneNumberPage",
+            [ACCOUNT],
+            query=["PageSize", "Page", "PageToken"],
         ),
     },
     NUMBERS + "/{sid}.json": {

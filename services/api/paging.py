@@ -1,16 +1,19 @@
 """Twilio's paging: ``PageSize``, ``Page`` and an opaque ``PageToken``.
 
-Lists are ordered newest first by ``(date_created, sid)``.  A page token names
-the last row of the previous page, so a page means the same rows however many
-new ones arrive meanwhile (keyset paging, not offsets).
+Lists are ordered by ``(date_created, sid)``: messages newest first, keys and
+numbers oldest first.  A page token names the last row of the previous page,
+so a page means the same rows however many new ones arrive meanwhile (keyset
+paging, not offsets).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import orjson
@@ -22,6 +25,8 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 TOKEN_PREFIX = "PA"  # noqa: S105 - a page token prefix, not a secret
 INVALID_PAGING = 20001
+
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ def _bounded(raw: str | None, name: str, default: int, low: int, high: int) -> i
 
 def page_uri(
     path: str,
-    filters: list[tuple[str, str]],
+    filters: Sequence[tuple[str, str]],
     page: PageRequest,
     number: int,
     token: str | None,
@@ -88,3 +93,51 @@ def page_uri(
     if token is not None:
         params.append(("PageToken", token))
     return f"{path}?{urlencode(params)}"
+
+
+def after(page: PageRequest) -> tuple[datetime | None, str | None]:
+    """The token's ``(date_created, sid)`` as query arguments; NULLs without one."""
+    if page.after is None:
+        return None, None
+    return page.after.date_created, page.after.sid
+
+
+def offset(page: PageRequest) -> int:
+    """Rows to skip: none after a token, else the whole pages before ``Page``."""
+    return 0 if page.after is not None else page.number * page.size
+
+
+def envelope(
+    path: str,
+    key: str,
+    page: PageRequest,
+    rows: Sequence[Row],
+    render: Callable[[Row], dict[str, Any]],
+    position: Callable[[Row], Cursor],
+    filters: Sequence[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """The 2010-04-01 list envelope of a page fetched with one row to spare.
+
+    A row beyond ``page.size`` means another page follows; the next page's
+    token names the last row shown.  Every page URI carries ``filters``.
+    ``key`` holds the records: the SDKs take the one top-level key that is not
+    paging metadata for them.
+    """
+    shown = rows[: page.size]
+    next_uri = None
+    if len(rows) > page.size:
+        token = encode_token(position(shown[-1]))
+        next_uri = page_uri(path, filters, page, page.number + 1, token)
+    start = page.number * page.size
+    this_token = encode_token(page.after) if page.after else None
+    return {
+        "first_page_uri": page_uri(path, filters, page, 0, None),
+        "next_page_uri": next_uri,
+        "previous_page_uri": None,
+        "page": page.number,
+        "page_size": page.size,
+        "start": start,
+        "end": start + max(len(shown) - 1, 0),
+        "uri": page_uri(path, filters, page, page.number, this_token),
+        key: [render(row) for row in shown],
+    }

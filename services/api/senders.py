@@ -12,11 +12,15 @@ from libs.common import sids
 from libs.common.db import translate_db_errors
 from libs.common.errors import ApiError, NotFoundError
 
+from .paging import Cursor, PageRequest, after, offset
 from .phone import country_code, to_e164
 from .render import iso8601, rfc2822
 
 # Twilio: "The phone number is already in use" for a number owned elsewhere.
 NUMBER_TAKEN = 21452
+# Twilio: "Invalid FriendlyName", which must be 1 to 64 characters long.
+FRIENDLY_NAME_INVALID = 20002
+MAX_FRIENDLY_NAME = 64
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ async def register_number(
 ) -> PhoneNumber:
     """Give an account a number to send from (an operator's action)."""
     e164 = to_e164(phone_number, 21421, "PhoneNumber")
+    name = check_friendly_name(friendly_name or e164)
     with translate_db_errors():
         row = await pool.fetchrow(
             "INSERT INTO phone_numbers (sid, account_sid, phone_number, friendly_name)"
@@ -42,7 +47,7 @@ async def register_number(
             sids.new_sid(sids.PHONE_NUMBER),
             account_sid,
             e164,
-            friendly_name or e164,
+            name,
         )
     if row is None:
         raise ApiError(NUMBER_TAKEN, f"The phone number {e164} is already in use.")
@@ -70,12 +75,19 @@ async def add_to_service(
     return _number(number)
 
 
-async def list_numbers(pool: asyncpg.Pool, account_sid: str) -> list[PhoneNumber]:
+async def list_numbers(
+    pool: asyncpg.Pool, account_sid: str, page: PageRequest
+) -> list[PhoneNumber]:
+    """The page's numbers, oldest first, and the next page's first one if any."""
     with translate_db_errors():
         rows = await pool.fetch(
             "SELECT * FROM phone_numbers WHERE account_sid = $1"
-            " ORDER BY date_created, sid",
+            " AND ($2::timestamptz IS NULL OR (date_created, sid) > ($2, $3::text))"
+            " ORDER BY date_created, sid LIMIT $4 OFFSET $5",
             account_sid,
+            *after(page),
+            page.size + 1,
+            offset(page),
         )
     return [_number(row) for row in rows]
 
@@ -92,9 +104,21 @@ async def fetch_number(pool: asyncpg.Pool, account_sid: str, sid: str) -> PhoneN
     return _number(row)
 
 
+def check_friendly_name(friendly_name: str) -> str:
+    """The name, if it fits Twilio's 64 characters (else 20002)."""
+    if len(friendly_name) > MAX_FRIENDLY_NAME:
+        raise ApiError(
+            FRIENDLY_NAME_INVALID,
+            f"FriendlyName is longer than {MAX_FRIENDLY_NAME} characters.",
+        )
+    return friendly_name
+
+
 async def rename_number(
     pool: asyncpg.Pool, account_sid: str, sid: str, friendly_name: str
 ) -> PhoneNumber:
+    """Rename the account's number; another account's is not found."""
+    check_friendly_name(friendly_name)
     with translate_db_errors():
         row = await pool.fetchrow(
             "UPDATE phone_numbers SET friendly_name = $3, date_updated = now()"
@@ -149,6 +173,11 @@ async def remove_from_service(
         )
     if deleted is None:
         raise NotFoundError(number_sid)
+
+
+def number_position(number: PhoneNumber) -> Cursor:
+    """Where ``number`` stands in the account's list, for page tokens."""
+    return Cursor(number.date_created, number.sid)
 
 
 def render_incoming(number: PhoneNumber) -> dict[str, Any]:

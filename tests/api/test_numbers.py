@@ -72,3 +72,19 @@ async def test_service_sender_pool(api_stack: Stack) -> None:
     assert fetched.service_sid == service.sid
     assert await asyncio.to_thread(pool(account.number_sid).delete)
     assert await asyncio.to_thread(pool.list) == []
+
+
+async def test_number_friendly_name_is_at_most_64_characters(
+    api_stack: Stack,
+) -> None:
+    """A 65-character FriendlyName is refused with 20002; 64 are kept."""
+    account = await open_account(api_stack, "Long Names", "+17145550609")
+    number = sdk_client(api_stack, account.sid, account.token).incoming_phone_numbers(
+        account.number_sid
+    )
+    error = await rest_error(number.update, friendly_name="x" * 65)
+    assert_twilio_error(error, 20002, 400)
+    assert (await asyncio.to_thread(number.fetch)).friendly_name == "+17145550609"
+    renamed = await asyncio.to_thread(number.update, friendly_name="y" * 64)
+    assert renamed.friendly_name == "y" * 64
+    assert (await asyncio.to_thread(number.fetch)).friendly_name == "y" * 64
