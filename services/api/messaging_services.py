@@ -7,13 +7,15 @@ from typing import Any
 import asyncpg
 
 from libs.common import sids
-from libs.common.db import translate_db_errors
+from libs.common.db import transaction, translate_db_errors
 from libs.common.errors import InvalidParameterError, NotFoundError
 
 from . import forms
 from .render import iso8601
 
 MAX_FRIENDLY_NAME = 64
+# Twilio names no code for deleting a service that is still in use.
+SERVICE_IN_USE = 20001
 USECASES = (
     "notifications",
     "marketing",
@@ -53,11 +55,22 @@ def read_attributes(form: forms.Form, *, defaults: bool) -> dict[str, Any]:
     """The service's optional settings found in ``form`` (with defaults on create)."""
     found: dict[str, Any] = {}
     for name, field, kind, default in _ATTRIBUTES:
-        if name in form:
+        if _given(form, name, kind):
             found[field] = _read(form, name, kind)
         elif defaults:
             found[field] = default
     return found
+
+
+def _given(form: forms.Form, name: str, kind: str) -> bool:
+    """Whether ``form`` sets the parameter.
+
+    An empty URL clears its setting; an empty ``ValidityPeriod`` is taken as
+    not given, so create keeps the default and update the current value.
+    """
+    if kind == "validity":
+        return bool(forms.text(form, name))
+    return name in form
 
 
 def _read(form: forms.Form, name: str, kind: str) -> Any:
@@ -157,14 +170,57 @@ async def update_service(
 
 
 async def delete_service(pool: asyncpg.Pool, account_sid: str, sid: str) -> None:
-    with translate_db_errors():
-        deleted = await pool.execute(
-            "DELETE FROM messaging_services WHERE sid = $1 AND account_sid = $2",
+    """Delete the service, refused (20001) while messages through it wait to go.
+
+    The service row is locked first.  A message create naming the service
+    holds a key-share lock on that row for its foreign key until it commits,
+    so it either commits before the count below sees it, or waits and then
+    finds the service gone (21701): no message slips in between.
+    """
+    async with transaction(pool) as conn:
+        found = await conn.fetchval(
+            "SELECT sid FROM messaging_services WHERE sid = $1 AND account_sid = $2"
+            " FOR UPDATE",
             sid,
             account_sid,
         )
-    if deleted == "DELETE 0":
-        raise NotFoundError(f"/v1/Services/{sid}")
+        if found is None:
+            raise NotFoundError(f"/v1/Services/{sid}")
+        waiting = await conn.fetchrow(_WAITING_MESSAGES, sid)
+        assert waiting is not None
+        if waiting["total"]:
+            raise InvalidParameterError(
+                SERVICE_IN_USE,
+                _in_use_message(sid, waiting["scheduled"], waiting["total"]),
+            )
+        await conn.execute("DELETE FROM messaging_services WHERE sid = $1", sid)
+
+
+# Messages through the service that are not yet handed to a carrier: they
+# still need its sender pool.  Only the scheduled ones can be canceled.
+# Served by the partial index messages_service_waiting.
+_WAITING_MESSAGES = (
+    "SELECT count(*) AS total, count(*) FILTER (WHERE status = 'scheduled'"
+    " AND dispatch_state = 'pending') AS scheduled FROM messages"
+    " WHERE messaging_service_sid = $1 AND dispatch_state IN ('pending', 'due')"
+)
+
+
+def _in_use_message(sid: str, scheduled: int, total: int) -> str:
+    """Why the service cannot be deleted yet, and what to do about it."""
+    if scheduled:
+        return (
+            f"Messaging Service {sid} has {_messages(scheduled)} scheduled."
+            " Cancel them (Status=canceled) before deleting the service."
+        )
+    return (
+        f"Messaging Service {sid} has {_messages(total)} waiting to be sent."
+        " Delete the service once they have been sent."
+    )
+
+
+def _messages(count: int) -> str:
+    return f"{count} message" if count == 1 else f"{count} messages"
 
 
 async def list_services(

@@ -91,6 +91,27 @@ async def test_update_changes_only_the_given_fields(
         assert (current.validity_period, current.usecase) == (900, "marketing")
 
 
+async def test_empty_validity_period_is_not_given(
+    api_stack: Stack, shop: Account
+) -> None:
+    """``ValidityPeriod=`` keeps the default on create, the value on update."""
+    client = sdk_client(api_stack, shop.sid, shop.token)
+    services = client.messaging.v1.services
+    plain = await asyncio.to_thread(
+        services.create, friendly_name="Empty validity", validity_period=""
+    )
+    assert plain.validity_period == 36000
+    timed = await asyncio.to_thread(
+        services.create, friendly_name="Timed", validity_period=900
+    )
+    updated = await asyncio.to_thread(
+        services(timed.sid).update, validity_period="", friendly_name="Still timed"
+    )
+    fetched = await asyncio.to_thread(services(timed.sid).fetch)
+    for current in (updated, fetched):
+        assert (current.friendly_name, current.validity_period) == ("Still timed", 900)
+
+
 async def test_update_clears_the_status_callback(
     api_stack: Stack, shop: Account
 ) -> None:
