@@ -18,6 +18,7 @@ from . import (
     message_listing,
     messages,
     messaging_services,
+    paging,
     senders,
     verification,
 )
@@ -115,13 +116,15 @@ async def create_message(request: web.Request) -> web.Response:
         max_lead=timedelta(seconds=settings.schedule_max_lead_s),
     )
     await messages.check_account_resources(
+        pool, account_sid, message, request.app[SENDING_CONTEXTS]
+    )
+    row = await messages.insert_message(
         pool,
         account_sid,
         message,
-        settings.max_scheduled_per_account,
-        request.app[SENDING_CONTEXTS],
+        token,
+        scheduled_limit=settings.max_scheduled_per_account,
     )
-    row = await messages.insert_message(pool, account_sid, message, token)
     return _json(messages.render_message(row), status=201)
 
 
@@ -189,20 +192,13 @@ async def create_key(request: web.Request) -> web.Response:
 @routes.get(KEYS + ".json")
 async def list_keys(request: web.Request) -> web.Response:
     require_account_credentials(request)
-    rows = await api_keys.list_keys(request.app[POOL], account_of(request))
-    path = f"/2010-04-01/Accounts/{account_of(request)}/Keys.json"
+    account_sid, page = account_of(request), paging.read_page(request.query)
+    rows = await api_keys.list_keys(request.app[POOL], account_sid, page)
+    path = f"/2010-04-01/Accounts/{account_sid}/Keys.json"
     return _json(
-        {
-            "keys": [api_keys.render_key(row) for row in rows],
-            "first_page_uri": f"{path}?PageSize={len(rows) or 50}&Page=0",
-            "next_page_uri": None,
-            "previous_page_uri": None,
-            "page": 0,
-            "page_size": len(rows) or 50,
-            "start": 0,
-            "end": max(len(rows) - 1, 0),
-            "uri": path,
-        }
+        paging.envelope(
+            path, "keys", page, rows, api_keys.render_key, api_keys.key_position
+        )
     )
 
 
@@ -356,22 +352,18 @@ NUMBERS = "/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers"
 
 @routes.get(NUMBERS + ".json")
 async def list_numbers(request: web.Request) -> web.Response:
-    account_sid = account_of(request)
-    numbers = await senders.list_numbers(request.app[POOL], account_sid)
+    account_sid, page = account_of(request), paging.read_page(request.query)
+    numbers = await senders.list_numbers(request.app[POOL], account_sid, page)
     path = f"/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers.json"
-    size = len(numbers) or 50
     return _json(
-        {
-            "incoming_phone_numbers": [senders.render_incoming(n) for n in numbers],
-            "first_page_uri": f"{path}?PageSize={size}&Page=0",
-            "next_page_uri": None,
-            "previous_page_uri": None,
-            "page": 0,
-            "page_size": size,
-            "start": 0,
-            "end": max(len(numbers) - 1, 0),
-            "uri": path,
-        }
+        paging.envelope(
+            path,
+            "incoming_phone_numbers",
+            page,
+            numbers,
+            senders.render_incoming,
+            senders.number_position,
+        )
     )
 
 
