@@ -23,7 +23,11 @@ log = structlog.get_logger(__name__)
 
 NOTIFY_CHANNEL = "pigeon_outbox"
 DEFAULT_BATCH_SIZE = 200
-DEFAULT_POLL_INTERVAL_S = 1.0
+# A row committed just as the relay found the outbox empty waits this long.
+DEFAULT_POLL_INTERVAL_S = 0.25
+# After a wake-up the relay lets a batch gather; rows written meanwhile find
+# an older row waiting and send no notification of their own.
+DEFAULT_LINGER_S = 0.02
 _RELAY_LOCK_ID = 0x5049_4700  # one relay publishes at a time: per-key order holds
 
 
@@ -47,11 +51,13 @@ class OutboxRelay:
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
         poll_interval_s: float = DEFAULT_POLL_INTERVAL_S,
+        linger_s: float = DEFAULT_LINGER_S,
     ) -> None:
         self._pool = pool
         self._producer = producer
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
+        self._linger_s = linger_s
         self._wake = asyncio.Event()
 
     async def run(self) -> None:
@@ -63,6 +69,7 @@ class OutboxRelay:
                 await self._relay_until_empty()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                    await asyncio.sleep(self._linger_s)
                 self._wake.clear()
         finally:
             with contextlib.suppress(Exception):
@@ -73,8 +80,11 @@ class OutboxRelay:
         self._wake.set()
 
     async def _relay_until_empty(self) -> None:
+        # Until a batch finds nothing: rows written while a batch was under way
+        # sent no notification (see migration 0006), so the relay must look
+        # again before it sleeps.
         try:
-            while await self.relay_batch() == self._batch_size:
+            while await self.relay_batch() > 0:
                 pass
         except (RetryableError, asyncpg.PostgresError, OSError) as exc:
             log.warning("outbox_relay_failed", error=str(exc))
