@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from functools import partial
 
 import asyncpg
 import structlog
@@ -17,9 +18,18 @@ from libs.common.service import start_health_server, wait_for_stop
 from libs.common.ttlcache import TtlCache
 
 from .auth import CREDENTIAL_CACHE, CredentialCache, basic_auth
-from .context import KEYRING, POOL, RESOLVER, ROUTING, SENDING_CONTEXTS, SETTINGS
+from .context import (
+    CREATE_BATCHER,
+    KEYRING,
+    POOL,
+    RESOLVER,
+    ROUTING,
+    SENDING_CONTEXTS,
+    SETTINGS,
+)
 from .dns_checks import Resolver, Routing
-from .messages import prune_tokens_forever
+from .ingest import CreateBatcher
+from .messages import prune_tokens_forever, write_row
 from .middleware import twilio_errors
 from .ratelimit import RATE_LIMITER, RateLimiter, rate_limit
 from .routes import routes
@@ -61,6 +71,9 @@ def create_app(
     app[KEYRING] = keyring
     app[RESOLVER] = resolver
     app[ROUTING] = routing_of(settings)
+    app[CREATE_BATCHER] = CreateBatcher(
+        pool, partial(write_row, pool), max_batch=settings.create_batch_max
+    )
     app[SENDING_CONTEXTS] = TtlCache(settings.sending_context_cache_ttl_s)
     app[CREDENTIAL_CACHE] = CredentialCache(settings.auth_cache_ttl_s)
     app[RATE_LIMITER] = RateLimiter(

@@ -11,6 +11,7 @@ from libs.common.ttlcache import TtlCache
 
 from .accounts import Principal
 from .dns_checks import Resolver, Routing
+from .ingest import CreateBatcher
 from .settings import ApiSettings
 
 SETTINGS = web.AppKey("settings", ApiSettings)
@@ -18,6 +19,7 @@ POOL = web.AppKey("pool", asyncpg.Pool)
 KEYRING = web.AppKey("keyring", KeyRing)
 SENDING_CONTEXTS = web.AppKey("sending_contexts", TtlCache)
 RESOLVER = web.AppKey("resolver", Resolver)
+CREATE_BATCHER = web.AppKey("create_batcher", CreateBatcher)
 ROUTING = web.AppKey("routing", Routing)
 
 PRINCIPAL = "principal"

@@ -19,12 +19,17 @@ from libs.common.errors import (
     NotFoundError,
     RetryableError,
 )
-from libs.common.events import MessageScheduled, MessageStatusChanged
+from libs.common.events import (
+    MESSAGE_SCHEDULED,
+    MessageScheduled,
+    MessageStatusChanged,
+)
 from libs.common.outbox import enqueue
 from libs.common.segments import count_segments
 from libs.common.ttlcache import TtlCache
 
 from . import forms
+from .ingest import CreateBatcher
 from .messaging_services import validity_period
 from .phone import to_e164
 from .render import rfc2822
@@ -291,8 +296,12 @@ async def insert_message(
     idempotency_token: str | None = None,
     *,
     scheduled_limit: int,
+    batcher: CreateBatcher | None = None,
 ) -> Mapping[str, Any]:
     """Store the message and its ``message.scheduled`` event atomically.
+
+    A create that sends at once and carries no token goes through
+    ``batcher`` (group commit) when one is given.
 
     With an idempotency token, a second request carrying it gets the message
     the first one created, even when both arrive at once.  A scheduled
@@ -303,6 +312,8 @@ async def insert_message(
         return await _insert_once(
             pool, sid, account_sid, request, idempotency_token, scheduled_limit
         )
+    if request.send_at is None and batcher is not None:
+        return await batcher.insert(*new_row(sid, account_sid, request))
     if request.send_at is None:
         with translate_db_errors():
             return await _insert_row(pool, sid, account_sid, request)
@@ -360,9 +371,10 @@ _INSERT_MESSAGE = (
 )
 
 
-async def _insert_row(
-    conn: asyncpg.Pool | DbConn, sid: str, account_sid: str, request: MessageRequest
-) -> Mapping[str, Any]:
+def new_row(
+    sid: str, account_sid: str, request: MessageRequest
+) -> tuple[dict[str, Any], bytes]:
+    """The message's row as a create writes it, and its event's payload."""
     event = MessageScheduled(
         message_sid=sid, account_sid=account_sid, send_at=request.send_at
     )
@@ -385,33 +397,46 @@ async def _insert_row(
         "direction": "outbound-api",
         "date_sent": None,
     }
+    return row, event.to_bytes()
+
+
+async def write_row(
+    conn: asyncpg.Pool | DbConn, row: Mapping[str, Any], payload: bytes
+) -> Mapping[str, Any]:
+    """Insert one message with its event; return it with its timestamps."""
     try:
         stamps = await conn.fetchrow(
             _INSERT_MESSAGE,
-            sid,
-            account_sid,
-            request.service_sid,
-            request.to,
-            request.from_,
-            request.body,
+            row["sid"],
+            row["account_sid"],
+            row["messaging_service_sid"],
+            row["to_address"],
+            row["from_address"],
+            row["body"],
             row["status"],
-            request.shorten_urls,
-            request.send_at,
-            request.status_callback,
-            request.validity_period,
+            row["shorten_urls"],
+            row["send_at"],
+            row["status_callback"],
+            row["validity_period"],
             row["num_segments"],
-            request.num_media,
-            event.topic,
-            event.to_bytes(),
+            row["num_media"],
+            MESSAGE_SCHEDULED,
+            payload,
         )
     except asyncpg.ForeignKeyViolationError:
         # The service was deleted between the check and the insert.
         raise InvalidParameterError(
             SERVICE_MISSING,
-            f"The Messaging Service {request.service_sid} does not exist.",
+            f"The Messaging Service {row['messaging_service_sid']} does not exist.",
         ) from None
     assert stamps is not None
     return {**row, **stamps}
+
+
+async def _insert_row(
+    conn: asyncpg.Pool | DbConn, sid: str, account_sid: str, request: MessageRequest
+) -> Mapping[str, Any]:
+    return await write_row(conn, *new_row(sid, account_sid, request))
 
 
 async def find_by_token(

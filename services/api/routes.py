@@ -24,6 +24,7 @@ from . import (
 )
 from .auth import CREDENTIAL_CACHE
 from .context import (
+    CREATE_BATCHER,
     KEYRING,
     POOL,
     RESOLVER,
@@ -124,6 +125,7 @@ async def create_message(request: web.Request) -> web.Response:
         message,
         token,
         scheduled_limit=settings.max_scheduled_per_account,
+        batcher=request.app[CREATE_BATCHER],
     )
     return _json(messages.render_message(row), status=201)
 

@@ -33,6 +33,8 @@ class ApiSettings(CommonSettings):
     sending_context_cache_ttl_s: float = Field(default=2.0, ge=0)
     idempotency_token_ttl_s: int = Field(default=24 * 3600, gt=0)
     max_request_bytes: int = Field(default=1024 * 1024, gt=0)
+    # Creates written together in one statement, at most (group commit).
+    create_batch_max: int = Field(default=256, ge=1)
 
     # Domain verification.  Nameservers are ``host`` or ``host:port``; empty
     # means the system's resolvers (/etc/resolv.conf).
