@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from tests.support.shop import Account, open_account
-from tests.support.stack import Stack
+from tests.support.stack import Stack, api_only
 
 DOMAIN_CHECK_INTERVAL_S = 1.0
 
@@ -19,22 +18,17 @@ async def api_stack(
     admin_database_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Stack]:
-    """Only the API service, on a database of its own."""
-    log_dir: Path = tmp_path_factory.mktemp("api-logs")
-    running = Stack(dict(service_env), log_dir)
-    await running.prepare(admin_database_url)
-    # Domains are checked again every second, so losing a TXT record shows.
-    await running.start(
-        {
-            "api": {
-                "PIGEON_DOMAIN_CHECK_INTERVAL_S": str(DOMAIN_CHECK_INTERVAL_S),
-                "PIGEON_DOMAIN_CHECK_POLL_S": "0.2",
-            }
-        },
-        services=("api",),
-    )
-    yield running
-    await running.remove(admin_database_url)
+    """Only the API service, on a database of its own.
+
+    Domains are checked again every second, so losing a TXT record shows.
+    """
+    checks = {
+        "PIGEON_DOMAIN_CHECK_INTERVAL_S": str(DOMAIN_CHECK_INTERVAL_S),
+        "PIGEON_DOMAIN_CHECK_POLL_S": "0.2",
+    }
+    log_dir = tmp_path_factory.mktemp("api-logs")
+    async with api_only(service_env, admin_database_url, log_dir, checks) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")

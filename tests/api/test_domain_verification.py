@@ -23,6 +23,7 @@ from tests.support.shop import (
     publish_records,
     register_domain,
     sdk_client,
+    service_on_domain,
     verify_domain,
 )
 from tests.support.stack import Stack
@@ -329,22 +330,11 @@ async def test_an_unverified_domain_cannot_shorten_links(
 ) -> None:
     """30106 until the domain is proved, unless ContinueOnFailure lets it go."""
     domain = await register_domain(api_stack, shop, subdomain())
+    service_sid = await service_on_domain(api_stack, shop, domain["sid"], "Unproved")
     client = sdk_client(api_stack, shop.sid, shop.token)
-    service = await asyncio.to_thread(
-        client.messaging.v1.services.create, friendly_name="Unproved"
-    )
-    await asyncio.to_thread(
-        client.messaging.v1.services(service.sid).phone_numbers.create,
-        phone_number_sid=shop.number_sid,
-    )
-    await asyncio.to_thread(
-        client.messaging.v1.linkshortening_messaging_service(
-            domain["sid"], service.sid
-        ).create
-    )
     message = {
         "to": "+15558675310",
-        "messaging_service_sid": service.sid,
+        "messaging_service_sid": service_sid,
         "body": "https://www.owlshoes.example/drops",
         "shorten_urls": True,
     }

@@ -21,6 +21,7 @@ from tests.support.shop import (
     basic_auth,
     register_domain,
     sdk_client,
+    service_on_domain,
     verify_domain,
 )
 from tests.support.stack import Stack
@@ -176,24 +177,12 @@ async def test_shortening_needs_a_certificate(
         api_stack, shop, f"ls{secrets.token_hex(4)}.owlshoes.test"
     )
     await verify_domain(api_stack, shop, dns_zone, domain)
-    domain_sid = domain["sid"]
+    service_sid = await service_on_domain(api_stack, shop, domain["sid"], "No cert")
     client = sdk_client(api_stack, shop.sid, shop.token)
-    service = await asyncio.to_thread(
-        client.messaging.v1.services.create, friendly_name="No cert"
-    )
-    await asyncio.to_thread(
-        client.messaging.v1.services(service.sid).phone_numbers.create,
-        phone_number_sid=shop.number_sid,
-    )
-    await asyncio.to_thread(
-        client.messaging.v1.linkshortening_messaging_service(
-            domain_sid, service.sid
-        ).create
-    )
     error = await rest_error(
         client.messages.create,
         to="+15558675310",
-        messaging_service_sid=service.sid,
+        messaging_service_sid=service_sid,
         body="https://example.com/",
         shorten_urls=True,
     )

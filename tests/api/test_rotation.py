@@ -16,7 +16,7 @@ import trustme
 from libs.common.crypto import KeyRing, Sealed, generate_master_key
 from tests.support.processes import REPO_ROOT
 from tests.support.shop import open_account, register_domain, sdk_client
-from tests.support.stack import Stack
+from tests.support.stack import Stack, api_only
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +26,9 @@ async def rotating_stack(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Stack]:
     """An API on a database of its own, so rotation touches no other test."""
-    running = Stack(dict(service_env), tmp_path_factory.mktemp("rotation-logs"))
-    await running.prepare(admin_database_url)
-    await running.start(services=("api",))
-    yield running
-    await running.remove(admin_database_url)
+    log_dir = tmp_path_factory.mktemp("rotation-logs")
+    async with api_only(service_env, admin_database_url, log_dir) as stack:
+        yield stack
 
 
 async def rotate(stack: Stack, master_key: str) -> dict[str, object]:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from tests.support.shop import Account, basic_auth, open_account
-from tests.support.stack import Stack
+from tests.support.stack import Stack, api_only
 
 from .test_message_errors import make_service
 
@@ -71,15 +70,10 @@ async def limited_stack(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Stack]:
     """An API allowing three requests in a burst and one a minute after."""
-    log_dir: Path = tmp_path_factory.mktemp("limited-logs")
-    running = Stack(dict(service_env), log_dir)
-    await running.prepare(admin_database_url)
-    await running.start(
-        {"api": {"PIGEON_RATE_LIMIT_PER_S": "0.016", "PIGEON_RATE_LIMIT_BURST": "3"}},
-        services=("api",),
-    )
-    yield running
-    await running.remove(admin_database_url)
+    log_dir = tmp_path_factory.mktemp("limited-logs")
+    limits = {"PIGEON_RATE_LIMIT_PER_S": "0.016", "PIGEON_RATE_LIMIT_BURST": "3"}
+    async with api_only(service_env, admin_database_url, log_dir, limits) as stack:
+        yield stack
 
 
 async def test_flooding_account_gets_429(limited_stack: Stack) -> None:

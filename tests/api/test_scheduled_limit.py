@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -12,7 +11,7 @@ import pytest
 
 from tests.support.errors import assert_twilio_error, rest_error
 from tests.support.shop import Account, basic_auth, open_account, sdk_client
-from tests.support.stack import Stack
+from tests.support.stack import Stack, api_only
 
 from .test_message_errors import RECIPIENT, in_future, make_service
 
@@ -26,14 +25,10 @@ async def limited_stack(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Stack]:
     """An API allowing each account two scheduled messages at a time."""
-    log_dir: Path = tmp_path_factory.mktemp("schedule-limit-logs")
-    running = Stack(dict(service_env), log_dir)
-    await running.prepare(admin_database_url)
-    await running.start(
-        {"api": {"PIGEON_MAX_SCHEDULED_PER_ACCOUNT": str(LIMIT)}}, services=("api",)
-    )
-    yield running
-    await running.remove(admin_database_url)
+    log_dir = tmp_path_factory.mktemp("schedule-limit-logs")
+    limits = {"PIGEON_MAX_SCHEDULED_PER_ACCOUNT": str(LIMIT)}
+    async with api_only(service_env, admin_database_url, log_dir, limits) as stack:
+        yield stack
 
 
 async def schedule(

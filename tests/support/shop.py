@@ -101,3 +101,20 @@ async def verify_domain(
         client.messaging.v1.domain_validate_dns(domain["sid"]).fetch
     )
     assert validation.is_valid, validation.reason
+
+
+async def service_on_domain(
+    stack: Stack, account: Account, domain_sid: str, name: str = "Drops"
+) -> str:
+    """A messaging service with the account's number, shortening on the domain."""
+    v1 = sdk_client(stack, account.sid, account.token).messaging.v1
+    service = await asyncio.to_thread(v1.services.create, friendly_name=name)
+    await asyncio.to_thread(
+        v1.services(service.sid).phone_numbers.create,
+        phone_number_sid=account.number_sid,
+    )
+    await asyncio.to_thread(
+        v1.linkshortening_messaging_service(domain_sid, service.sid).create
+    )
+    sid: str = service.sid
+    return sid

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -118,3 +120,20 @@ class Stack:
     def stop(self) -> dict[str, int | None]:
         """Stop every service; return their exit codes."""
         return {name: process.stop() for name, process in self.processes.items()}
+
+
+@asynccontextmanager
+async def api_only(
+    base_env: dict[str, str],
+    admin_url: str,
+    log_dir: Path,
+    settings: dict[str, str] | None = None,
+) -> AsyncIterator[Stack]:
+    """Only the API service, on a database of its own, with extra ``settings``."""
+    running = Stack(dict(base_env), log_dir)
+    await running.prepare(admin_url)
+    try:
+        await running.start({"api": settings or {}}, services=("api",))
+        yield running
+    finally:
+        await running.remove(admin_url)
