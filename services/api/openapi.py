@@ -330,6 +330,24 @@ def _operation(
 TEXT = _string()
 BOOL = {"type": "string", "enum": ["true", "false"]}
 
+# Twilio's parameters that Pigeon accepts and does not act on: listed so that
+# generated clients send them, as the official SDKs do.
+ACCEPTED_AND_IGNORED = (
+    "ApplicationSid",
+    "MaxPrice",
+    "ProvideFeedback",
+    "Attempt",
+    "ForceDelivery",
+    "ContentRetention",
+    "AddressRetention",
+    "SmartEncoded",
+    "PersistentAction",
+    "TrafficType",
+    "SendAsMms",
+    "RiskCheck",
+    "FallbackFrom",
+    "MessageIntent",
+)
 MESSAGE_FORM = _form(
     {
         "To": TEXT,
@@ -338,11 +356,13 @@ MESSAGE_FORM = _form(
         "Body": TEXT,
         "MediaUrl": TEXT,
         "ContentSid": TEXT,
+        "ContentVariables": TEXT,
         "StatusCallback": TEXT,
         "ValidityPeriod": TEXT,
         "ShortenUrls": BOOL,
         "ScheduleType": TEXT,
         "SendAt": TEXT,
+        **dict.fromkeys(ACCEPTED_AND_IGNORED, TEXT),
     },
     ["To"],
 )
