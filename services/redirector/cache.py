@@ -78,6 +78,13 @@ class LookupCache(Generic[K, V]):
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
 
+    def discard(self, stale: Callable[[K, V | None], bool]) -> int:
+        """Forget every entry ``stale`` picks; return how many were forgotten."""
+        keys = [k for k, entry in self._entries.items() if stale(k, entry.value)]
+        for key in keys:
+            del self._entries[key]
+        return len(keys)
+
     def _fresh_entry(self, key: K) -> _Entry[V] | None:
         entry = self._entries.get(key)
         if entry is None:

@@ -130,6 +130,13 @@ class LinkDirectory:
         """The domain with this lower-case name, or None."""
         return await self._domains.get(name)
 
+    def forget_domain(self, name: str) -> int:
+        """Drop what is cached of a domain and its links, to be read anew."""
+        forgotten = self._domains.discard(lambda key, _: key == name)
+        return forgotten + self._links.discard(
+            lambda _, link: link is not None and link.domain.name == name
+        )
+
 
 def _domain_from_row(row: Record) -> DomainPolicy:
     return DomainPolicy(

@@ -24,7 +24,7 @@ from aiohttp import web
 from libs.common.broadcast import BroadcastConsumer
 from libs.common.crypto import KeyRing
 from libs.common.db import create_pool
-from libs.common.events import DOMAIN_CERTIFICATE
+from libs.common.events import DOMAIN_CERTIFICATE, CertificateChanged, Event
 from libs.common.kafka import EventProducer
 from libs.common.service import start_health_server, wait_for_stop
 
@@ -75,9 +75,9 @@ async def _start(
     stack.push_async_callback(pool.close)
     clicks = await _start_clicks(settings, stack)
     store = CertificateStore()
-    tasks = await _start_certificates(settings, stack, pool, keyring, store)
     repository = LinkRepository(pool, timeout_s=settings.database_timeout_s)
     directory = LinkDirectory(repository, settings)
+    tasks = await _start_certificates(settings, stack, pool, keyring, store, directory)
     app = create_app(directory, clicks, store)
     await _start_listeners(settings, stack, app, store)
     return tasks
@@ -100,6 +100,7 @@ async def _start_certificates(
     pool: asyncpg.Pool,
     keyring: KeyRing,
     store: CertificateStore,
+    directory: LinkDirectory,
 ) -> Tasks:
     repository = CertificateRepository(pool, timeout_s=settings.database_timeout_s)
     sync = CertificateSync(
@@ -108,7 +109,18 @@ async def _start_certificates(
         store,
         timedelta(days=settings.certificate_expiry_warning_days),
     )
-    events = BroadcastConsumer(settings, (DOMAIN_CERTIFICATE,), sync.on_event)
+
+    async def on_domain_event(event: Event) -> None:
+        await sync.on_event(event)
+        # A domain that lost its verification or was deleted stops resolving
+        # its links now, not when their cache entries expire.
+        if isinstance(event, CertificateChanged) and event.action in (
+            "unverified",
+            "deleted",
+        ):
+            directory.forget_domain(event.domain_name)
+
+    events = BroadcastConsumer(settings, (DOMAIN_CERTIFICATE,), on_domain_event)
     await events.start()
     stack.push_async_callback(events.stop)
     await sync.sync_all()

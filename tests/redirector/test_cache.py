@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.redirector.cache import LookupCache
+from services.redirector.links import DomainPolicy, Link, LinkDirectory, LinkRepository
+from services.redirector.settings import RedirectorSettings
 
 
 class ManualClock:
@@ -156,3 +159,64 @@ async def test_load_errors_reach_every_waiter_and_are_not_cached() -> None:
     assert [type(outcome) for outcome in first] == [ConnectionError, ConnectionError]
     assert await cache.get("a") == "a"
     assert attempts == 2
+
+
+async def test_discarded_entries_are_loaded_again_and_the_rest_kept() -> None:
+    source = CountingSource(missing=frozenset({"gone"}))
+    cache = make_cache(source, ManualClock())
+    for key in ("ls.a", "ls.b", "www.a", "gone"):
+        await cache.get(key)
+
+    forgotten = cache.discard(lambda key, _: key.endswith(".a"))
+
+    assert forgotten == 2
+    for key in ("ls.a", "ls.b", "www.a", "gone"):
+        await cache.get(key)
+    assert source.loads == Counter({"ls.a": 2, "www.a": 2, "ls.b": 1, "gone": 1})
+
+
+class FakeRepository(LinkRepository):
+    """Links and domains made up on demand, counting the lookups."""
+
+    def __init__(self) -> None:
+        self.lookups: Counter[str] = Counter()
+
+    async def find_link(self, code: str) -> Link | None:
+        self.lookups[code] += 1
+        name = "ls.a.test" if code.startswith("a") else "ls.b.test"
+        when = datetime.now(UTC)
+        return Link(
+            code,
+            DomainPolicy(f"DN{name}", name, None, False),
+            "https://example.test/",
+            when,
+            when + timedelta(days=1),
+            "SM1",
+            "AC1",
+            None,
+            "+15558675310",
+            None,
+        )
+
+    async def find_domain(self, name: str) -> DomainPolicy | None:
+        self.lookups[name] += 1
+        return DomainPolicy(f"DN{name}", name, None, False)
+
+
+async def test_forgetting_a_domain_drops_its_links_and_policy_only() -> None:
+    repository = FakeRepository()
+    directory = LinkDirectory(repository, RedirectorSettings())
+    for code in ("a1", "a2", "b1"):
+        await directory.link(code)
+    for name in ("ls.a.test", "ls.b.test"):
+        await directory.domain(name)
+
+    assert directory.forget_domain("ls.a.test") == 3
+
+    for code in ("a1", "a2", "b1"):
+        await directory.link(code)
+    for name in ("ls.a.test", "ls.b.test"):
+        await directory.domain(name)
+    assert repository.lookups == Counter(
+        {"a1": 2, "a2": 2, "ls.a.test": 2, "b1": 1, "ls.b.test": 1}
+    )
