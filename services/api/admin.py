@@ -4,6 +4,8 @@
 token as JSON.  ``add-number --account-sid AC... --phone-number +1...`` gives an
 account a number it may send from and prints its ``PN`` SID.
 ``rotate-master-key`` re-seals stored secrets under the active master key.
+``verify-domain --domain-sid DN...`` vouches for a domain whose DNS Pigeon
+cannot see: it is verified without a TXT record, and stays so.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ import orjson
 
 from libs.common.crypto import KeyRing
 from libs.common.errors import PigeonError
+from libs.common.logs import configure_logging
 
 from .accounts import create_account
 from .rotation import rotate
 from .senders import register_number
 from .settings import ApiSettings
+from .verification import attest_domain
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
         "rotate-master-key",
         help="re-seal stored secrets under the first key of PIGEON_MASTER_KEY",
     )
+    domain = commands.add_parser(
+        "verify-domain", help="verify a domain on the operator's word, without DNS"
+    )
+    domain.add_argument("--domain-sid", required=True)
     return parser
 
 
@@ -48,6 +56,14 @@ async def _run(args: argparse.Namespace, settings: ApiSettings) -> dict[str, obj
         if args.command == "rotate-master-key":
             resealed = await rotate(pool, keyring)
             return {"active_key_id": keyring.active_key_id, "resealed": resealed}
+        if args.command == "verify-domain":
+            row = await attest_domain(pool, args.domain_sid)
+            return {
+                "sid": row["sid"],
+                "domain_name": row["domain_name"],
+                "verified": row["verified_at"] is not None,
+                "attested": row["attested"],
+            }
         if args.command == "create-account":
             account = await create_account(pool, keyring, args.friendly_name)
             return {
@@ -65,8 +81,11 @@ async def _run(args: argparse.Namespace, settings: ApiSettings) -> dict[str, obj
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    settings = ApiSettings()
+    # Log events go to stderr; stdout carries the command's JSON alone.
+    configure_logging(settings.log_level, json=settings.log_json)
     try:
-        result = asyncio.run(_run(args, ApiSettings()))
+        result = asyncio.run(_run(args, settings))
     except (PigeonError, OSError, asyncpg.PostgresError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

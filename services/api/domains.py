@@ -150,6 +150,7 @@ def render_domain(
         "domain_name": row["domain_name"],
         "verified": row["verified_at"] is not None,
         "date_verified": iso8601(row["verified_at"]),
+        "attested": row["attested"],
         "dns_records": required_records(
             row["domain_name"], row["verification_token"], routing
         ),

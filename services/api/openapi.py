@@ -194,6 +194,7 @@ SCHEMAS: dict[str, JSON] = {
             "domain_name": _string(),
             "verified": _boolean(),
             "date_verified": _string(nullable=True),
+            "attested": _boolean(),
             "dns_records": {"type": "array", "items": _ref("DnsRecord")},
             "date_checked": _string(nullable=True),
             "verification_reason": _string(),

@@ -1,8 +1,9 @@
 """Domain verification: DNS checks turned into the domain's state.
 
 A check that finds the TXT record verifies the domain; one that finds it
-missing or wrong takes a verified domain's verification away; one that gets
-no answer (a timeout, a failing nameserver) changes nothing.  Every change is
+missing or wrong takes a verified domain's verification away, unless the
+operator vouches for the domain; one that gets no answer (a timeout, a failing
+nameserver) changes nothing.  Every change is
 announced on ``domain.certificate`` in the same transaction, so redirectors
 start or stop serving the domain.  ``DomainWatcher`` checks every domain again
 on a timer; several API replicas share the work.
@@ -20,7 +21,7 @@ import structlog
 from prometheus_client import Counter
 
 from libs.common.db import DbConn, transaction, translate_db_errors
-from libs.common.errors import PermanentError, PigeonError
+from libs.common.errors import NotFoundError, PermanentError, PigeonError
 from libs.common.events import CertificateChanged
 from libs.common.outbox import enqueue
 
@@ -76,7 +77,7 @@ async def _record(
         row = await conn.fetchrow(
             "UPDATE domains d SET verified_at = CASE"
             "   WHEN $2 AND NOT before.taken THEN coalesce(d.verified_at, now())"
-            "   WHEN NOT $2 THEN NULL ELSE d.verified_at END,"
+            "   WHEN NOT $2 AND NOT d.attested THEN NULL ELSE d.verified_at END,"
             " checked_at = now(), check_reason = $3,"
             " routing_valid = $4, routing_reason = $5"
             " FROM (SELECT sid, verified_at, EXISTS (SELECT 1 FROM domains o"
@@ -200,3 +201,33 @@ class DomainWatcher:
     async def _check(self, domain: asyncpg.Record) -> None:
         with translate_db_errors():
             await validate_domain(self._pool, self._resolver, self._routing, domain)
+
+
+async def attest_domain(pool: asyncpg.Pool, domain_sid: str) -> Mapping[str, Any]:
+    """Verify a domain on the operator's word; DNS checks keep it verified."""
+    try:
+        async with transaction(pool) as conn:
+            row = await conn.fetchrow(
+                "UPDATE domains SET attested = true,"
+                " verified_at = coalesce(verified_at, now()), date_updated = now()"
+                " WHERE sid = $1 RETURNING *",
+                domain_sid,
+            )
+            if row is None:
+                raise NotFoundError(f"/v1/LinkShortening/Domains/{domain_sid}")
+            await enqueue(
+                conn,
+                CertificateChanged(
+                    domain_sid=domain_sid,
+                    domain_name=row["domain_name"],
+                    action="verified",
+                ),
+            )
+    except PermanentError as exc:
+        if isinstance(exc.__cause__, asyncpg.UniqueViolationError):
+            raise PermanentError(
+                f"domain {domain_sid}: its name is verified by another account"
+            ) from None
+        raise
+    log.info("domain_attested", domain=row["domain_name"], sid=domain_sid)
+    return dict(row)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import subprocess
 from typing import Any
 
 import aiohttp
@@ -19,6 +20,7 @@ from tests.support.errors import assert_twilio_error, rest_error
 from tests.support.polling import eventually
 from tests.support.shop import (
     Account,
+    admin,
     basic_auth,
     publish_records,
     register_domain,
@@ -347,3 +349,23 @@ async def test_an_unverified_domain_cannot_shorten_links(
     )
     sent = await asyncio.to_thread(client.messages.create, **message)
     assert sent.status == "accepted"
+
+
+async def test_an_operator_can_vouch_for_a_domain(
+    api_stack: Stack, shop: Account
+) -> None:
+    """``admin verify-domain``: verified without DNS, and DNS checks keep it so."""
+    domain = await register_domain(api_stack, shop, subdomain())
+    vouched = await admin(api_stack, "verify-domain", "--domain-sid", domain["sid"])
+    assert (vouched["verified"], vouched["attested"]) == (True, True)
+    result = await validate(api_stack, shop, domain["sid"])
+    assert result["is_valid"] is False
+    assert "NXDOMAIN" in result["reason"]
+    fetched = await fetch(api_stack, shop, domain["sid"])
+    assert (fetched["verified"], fetched["attested"]) == (True, True)
+
+
+async def test_vouching_for_an_unknown_domain_fails(api_stack: Stack) -> None:
+    with pytest.raises(subprocess.CalledProcessError) as failed:
+        await admin(api_stack, "verify-domain", "--domain-sid", "DN" + "0" * 32)
+    assert b"was not found" in failed.value.stderr
