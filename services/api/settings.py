@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv6Address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Annotated
 
 from pydantic import Field, field_validator
@@ -55,3 +55,31 @@ class ApiSettings(CommonSettings):
     _split_lists = field_validator(
         "dns_nameservers", "routing_ipv4", "routing_ipv6", mode="before"
     )(split_list)
+
+    @field_validator("dns_nameservers")
+    @classmethod
+    def _nameservers_are_addresses(cls, servers: list[str]) -> list[str]:
+        for server in servers:
+            nameserver_address(server)
+        return servers
+
+
+def nameserver_address(server: str) -> tuple[str, int]:
+    """``host``, ``host:port``, ``[v6]`` or ``[v6]:port``, the host an IP address.
+
+    c-ares asks nameservers by address only, so a name is refused at startup
+    rather than failing every check later.
+    """
+    host, port = server, "53"
+    if server.startswith("["):
+        host, _, rest = server[1:].partition("]")
+        port = rest.removeprefix(":") or port
+    elif server.count(":") == 1:
+        host, port = server.split(":")
+    try:
+        ip_address(host)
+    except ValueError:
+        raise ValueError(f"nameserver {server!r} is not an IP address") from None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"nameserver {server!r} has no valid port")
+    return host, int(port)
