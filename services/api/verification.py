@@ -30,6 +30,11 @@ from .render import iso8601
 
 log = structlog.get_logger(__name__)
 
+# A claim still unproved after a week is checked this many times less often:
+# its owner has most likely given up, and its DNS is somebody else's.
+STALE_CLAIM_AGE_S = 7 * 24 * 3600.0
+STALE_CLAIM_SLOWDOWN = 24
+
 DOMAIN_CHECKS = Counter(
     "pigeon_domain_checks_total",
     "DNS checks of branded domains, by what they found.",
@@ -174,17 +179,22 @@ class DomainWatcher:
                 await asyncio.sleep(self._poll_s)
 
     async def check_due(self) -> int:
-        """Check the domains whose last check is older than the interval."""
+        """Check the domains whose last check is older than the interval
+        (``STALE_CLAIM_SLOWDOWN`` intervals for a stale claim)."""
         with translate_db_errors():
             # Claiming moves checked_at on, so another replica skips them.
             due = await self._pool.fetch(
                 "UPDATE domains SET checked_at = now() WHERE sid IN ("
                 " SELECT sid FROM domains WHERE checked_at IS NULL"
-                "   OR checked_at < now() - make_interval(secs => $1)"
+                "   OR checked_at < now() - make_interval(secs => $1 * CASE"
+                "     WHEN verified_at IS NULL AND date_created < now()"
+                "       - make_interval(secs => $3) THEN $4 ELSE 1 END)"
                 " ORDER BY checked_at NULLS FIRST LIMIT $2 FOR UPDATE SKIP LOCKED)"
                 " RETURNING *",
                 self._interval_s,
                 self._batch,
+                STALE_CLAIM_AGE_S,
+                STALE_CLAIM_SLOWDOWN,
             )
         results = await asyncio.gather(
             *(self._check(domain) for domain in due), return_exceptions=True
