@@ -61,21 +61,24 @@ async def validate_domain(
             check_ownership(lookup, name, domain["verification_token"]),
             check_routing(lookup, name, routing),
         )
+    taken = Finding(False, f"{name} is already verified by another account.")
     try:
-        row = await _record(pool, domain, ownership, route)
+        row = await _record(pool, domain, ownership, route, taken.reason)
     except PermanentError as exc:
         # Two accounts proved the same name at once; the other one won.
         if not isinstance(exc.__cause__, asyncpg.UniqueViolationError):
             raise
-        row = await _record(pool, domain, Finding(None), route)
-        row = {**dict(row), "taken": True}
-    if row["taken"]:
-        ownership = Finding(False, f"{name} is already verified by another account.")
-    return Validation(row, ownership, route)
+        row = await _record(pool, domain, Finding(None, taken.reason), route, "")
+        row = {**row, "taken": True}
+    return Validation(row, taken if row["taken"] else ownership, route)
 
 
 async def _record(
-    pool: asyncpg.Pool, domain: asyncpg.Record, ownership: Finding, route: Finding
+    pool: asyncpg.Pool,
+    domain: asyncpg.Record,
+    ownership: Finding,
+    route: Finding,
+    taken_reason: str,
 ) -> Mapping[str, Any]:
     """Store the check's outcome; a name verified elsewhere stays unverified."""
     async with transaction(pool) as conn:
@@ -83,7 +86,8 @@ async def _record(
             "UPDATE domains d SET verified_at = CASE"
             "   WHEN $2 AND NOT before.taken THEN coalesce(d.verified_at, now())"
             "   WHEN NOT $2 AND NOT d.attested THEN NULL ELSE d.verified_at END,"
-            " checked_at = now(), check_reason = $3,"
+            " checked_at = now(),"
+            " check_reason = CASE WHEN $2 AND before.taken THEN $6 ELSE $3 END,"
             " routing_valid = $4, routing_reason = $5"
             " FROM (SELECT sid, verified_at, EXISTS (SELECT 1 FROM domains o"
             "     WHERE o.domain_name = domains.domain_name AND o.sid <> domains.sid"
@@ -96,6 +100,7 @@ async def _record(
             ownership.reason,
             route.valid,
             route.reason,
+            taken_reason,
         )
         if row is None:  # deleted meanwhile
             return {**dict(domain), "taken": False}

@@ -261,6 +261,9 @@ async def test_a_verified_domain_has_one_owner(
     result = await validate(api_stack, rival, early_rival["sid"])
     assert result["is_valid"] is False
     assert "verified by another account" in result["reason"]
+    theirs = await fetch(api_stack, rival, early_rival["sid"])
+    assert theirs["verified"] is False
+    assert "verified by another account" in theirs["verification_reason"]
     status, _ = await call(
         api_stack, rival, "DELETE", f"{DOMAINS}/{early_rival['sid']}"
     )
