@@ -10,8 +10,11 @@ committed is skipped, so the carrier sees each message at most once.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import structlog
@@ -30,6 +33,9 @@ log = structlog.get_logger(__name__)
 # Twilio's codes for a message that could not be prepared.
 NO_SENDER = 21704
 SHORTENING_FAILED = 30103
+VALIDITY_EXPIRED = 30036
+# Twilio's default and largest ValidityPeriod, in seconds.
+DEFAULT_VALIDITY_S = 36000
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,22 @@ class LinkDomain:
     usable: bool
 
 
+@dataclass(frozen=True)
+class ServicePolicy:
+    """The settings of a messaging service that shape each send."""
+
+    validity_period: int = DEFAULT_VALIDITY_S
+    sticky_sender: bool = True
+
+    @classmethod
+    def of(cls, attributes: dict[str, Any]) -> ServicePolicy:
+        """From the service's stored attributes, with Twilio's defaults."""
+        return cls(
+            validity_period=attributes.get("validity_period") or DEFAULT_VALIDITY_S,
+            sticky_sender=attributes.get("sticky_sender", True),
+        )
+
+
 class Dispatcher:
     """Handles batches of ``message.due`` events."""
 
@@ -65,7 +87,7 @@ class Dispatcher:
         self._link_ttl_days = link_ttl_days
         self._gate = asyncio.Semaphore(carrier_concurrency)
 
-    async def handle_batch(self, events: list[Event]) -> None:
+    async def handle_batch(self, events: Sequence[Event]) -> None:
         sids = [event.message_sid for event in events if isinstance(event, MessageDue)]
         batch = await self._prepare(sids)
         if len(batch) < len(sids):
@@ -81,8 +103,11 @@ class Dispatcher:
 
     async def _prepare(self, sids: list[str]) -> list[Prepared]:
         async with transaction(self._pool) as conn:
+            # ``waited_s``: time in the queue, from SendAt or from the create.
             rows = await conn.fetch(
-                "SELECT * FROM messages WHERE sid = ANY($1::text[])"
+                "SELECT *, extract(epoch FROM clock_timestamp()"
+                " - coalesce(send_at, date_created))::float8 AS waited_s"
+                " FROM messages WHERE sid = ANY($1::text[])"
                 " AND dispatch_state = 'due' ORDER BY sid FOR UPDATE SKIP LOCKED",
                 sids,
             )
@@ -104,11 +129,19 @@ class Dispatcher:
         self, context: _BatchContext, row: asyncpg.Record
     ) -> Prepared:
         service_sid = row["messaging_service_sid"]
+        policy = await context.service(service_sid)
         sender = row["from_address"] or await context.sender(
-            service_sid, row["to_address"]
+            service_sid, row["to_address"], sticky=policy.sticky_sender
         )
         body, failure = row["body"], None
-        if sender is None:
+        validity_s = row["validity_period"] or policy.validity_period
+        if row["waited_s"] > validity_s:
+            failure = CarrierResult(
+                VALIDITY_EXPIRED,
+                f"The message waited {row['waited_s']:.0f} s, longer than its"
+                f" validity period of {validity_s} s.",
+            )
+        elif sender is None:
             failure = CarrierResult(NO_SENDER, "The Messaging Service has no sender.")
         elif row["shorten_urls"]:
             body, failure = await context.shorten(
@@ -203,10 +236,26 @@ class _BatchContext:
         self._conn = conn
         self._pools: dict[str, list[str]] = {}
         self._domains: dict[str, LinkDomain | None] = {}
+        self._services: dict[str, ServicePolicy] = {}
         self.links: list[tuple[asyncpg.Record, str, ShortLink]] = []
 
-    async def sender(self, service_sid: str | None, to: str) -> str | None:
-        """A number from the service's pool; the same recipient keeps the same one."""
+    async def service(self, service_sid: str | None) -> ServicePolicy:
+        """How the message's service sends; Twilio's defaults without one."""
+        if service_sid is None:
+            return ServicePolicy()
+        if service_sid not in self._services:
+            attributes = await self._conn.fetchval(
+                "SELECT attributes FROM messaging_services WHERE sid = $1",
+                service_sid,
+            )
+            self._services[service_sid] = ServicePolicy.of(attributes or {})
+        return self._services[service_sid]
+
+    async def sender(
+        self, service_sid: str | None, to: str, *, sticky: bool = True
+    ) -> str | None:
+        """A number from the service's pool: with a sticky sender the same
+        recipient keeps the same one, without it any number may go."""
         if service_sid is None:
             return None
         if service_sid not in self._pools:
@@ -218,7 +267,11 @@ class _BatchContext:
             )
             self._pools[service_sid] = [row["phone_number"] for row in rows]
         numbers = self._pools[service_sid]
-        return numbers[zlib.crc32(to.encode()) % len(numbers)] if numbers else None
+        if not numbers:
+            return None
+        if not sticky:
+            return secrets.choice(numbers)
+        return numbers[zlib.crc32(to.encode()) % len(numbers)]
 
     async def domain(self, service_sid: str | None) -> LinkDomain | None:
         if service_sid is None:
