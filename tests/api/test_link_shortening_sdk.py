@@ -131,6 +131,13 @@ async def test_the_async_sdk_reaches_every_link_shortening_call(
         assert fetched.domain_sid == dn
         association = v1.linkshortening_messaging_service_domain_association(mg)
         assert (await association.fetch_async()).domain_sid == dn
+        shortened = await client.messages.create_async(
+            to="+15558675310",
+            messaging_service_sid=mg,
+            body="New drops: https://www.owlshoes.test/drops?cat=2",
+            shorten_urls=True,
+        )
+        assert shortened.status == "accepted"
         assert await v1.linkshortening_messaging_service(dn, mg).delete_async()
         assert await v1.domain_certs(dn).delete_async()
     async with async_sdk_client(api_stack, rival.sid, rival.token) as other:
