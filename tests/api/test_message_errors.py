@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from twilio.rest import Client
 
 from tests.support.errors import assert_twilio_error, rest_error
 from tests.support.shop import Account, sdk_client
@@ -32,6 +33,18 @@ async def make_service(stack: Stack, account: Account, with_sender: bool = True)
 @pytest.fixture(scope="module")
 async def service_sid(api_stack: Stack, shop: Account) -> str:
     return await make_service(api_stack, shop)
+
+
+async def schedule_in_an_hour(client: Client, service_sid: str, body: str) -> Any:
+    """A message scheduled an hour ahead through the service."""
+    return await asyncio.to_thread(
+        client.messages.create,
+        to=RECIPIENT,
+        messaging_service_sid=service_sid,
+        body=body,
+        schedule_type="fixed",
+        send_at=in_future(3600),
+    )
 
 
 def in_future(seconds: int) -> str:
@@ -249,14 +262,7 @@ async def test_scheduled_message_is_canceled(
 ) -> None:
     """A scheduled message can be canceled; a second cancel is refused (30409)."""
     client = sdk_client(api_stack, shop.sid, shop.token)
-    message = await asyncio.to_thread(
-        client.messages.create,
-        to=RECIPIENT,
-        messaging_service_sid=service_sid,
-        body="later",
-        schedule_type="fixed",
-        send_at=in_future(3600),
-    )
+    message = await schedule_in_an_hour(client, service_sid, "later")
     assert message.status == "scheduled"
     canceled = await asyncio.to_thread(
         client.messages(message.sid).update, status="canceled"
@@ -280,14 +286,7 @@ async def test_a_pending_message_cannot_be_redacted(
 ) -> None:
     """Redacting a message still to be sent is refused (20009); its body stays."""
     client = sdk_client(api_stack, shop.sid, shop.token)
-    scheduled = await asyncio.to_thread(
-        client.messages.create,
-        to=RECIPIENT,
-        messaging_service_sid=service_sid,
-        body="your code is 1234",
-        schedule_type="fixed",
-        send_at=in_future(3600),
-    )
+    scheduled = await schedule_in_an_hour(client, service_sid, "your code is 1234")
     queued = await asyncio.to_thread(
         client.messages.create,
         to=RECIPIENT,
@@ -306,14 +305,7 @@ async def test_a_canceled_message_can_be_redacted(
 ) -> None:
     """Once canceled, a scheduled message's body can be redacted."""
     client = sdk_client(api_stack, shop.sid, shop.token)
-    message = await asyncio.to_thread(
-        client.messages.create,
-        to=RECIPIENT,
-        messaging_service_sid=service_sid,
-        body="your code is 1234",
-        schedule_type="fixed",
-        send_at=in_future(3600),
-    )
+    message = await schedule_in_an_hour(client, service_sid, "your code is 1234")
     await asyncio.to_thread(client.messages(message.sid).update, status="canceled")
     redacted = await asyncio.to_thread(client.messages(message.sid).update, body="")
     assert (redacted.body, redacted.status) == ("", "canceled")

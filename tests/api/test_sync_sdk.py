@@ -10,7 +10,7 @@ from tests.support.shop import Account, open_account, sdk_client
 from tests.support.stack import Stack
 
 from . import test_safe_retries
-from .test_message_errors import in_future, make_service
+from .test_message_errors import make_service, schedule_in_an_hour
 
 RECIPIENT = "+15558675310"
 
@@ -23,14 +23,7 @@ async def test_redaction_keeps_everything_but_the_body(
     """``update(body="")`` empties a canceled message's body and nothing else."""
     client = sdk_client(api_stack, shop.sid, shop.token)
     service_sid = await make_service(api_stack, shop)
-    message = await asyncio.to_thread(
-        client.messages.create,
-        to=RECIPIENT,
-        messaging_service_sid=service_sid,
-        body="PIN 4821",
-        schedule_type="fixed",
-        send_at=in_future(3600),
-    )
+    message = await schedule_in_an_hour(client, service_sid, "PIN 4821")
     await asyncio.to_thread(client.messages(message.sid).update, status="canceled")
     redacted = await asyncio.to_thread(client.messages(message.sid).update, body="")
     fetched = await asyncio.to_thread(client.messages(message.sid).fetch)
@@ -49,14 +42,7 @@ async def test_another_accounts_message_cannot_be_redacted_or_deleted(
     """
     owner = sdk_client(api_stack, rival.sid, rival.token)
     service_sid = await make_service(api_stack, rival)
-    message = await asyncio.to_thread(
-        owner.messages.create,
-        to=RECIPIENT,
-        messaging_service_sid=service_sid,
-        body="rival's",
-        schedule_type="fixed",
-        send_at=in_future(3600),
-    )
+    message = await schedule_in_an_hour(owner, service_sid, "rival's")
     await asyncio.to_thread(owner.messages(message.sid).update, status="canceled")
     trespasser = sdk_client(api_stack, shop.sid, shop.token).messages(message.sid)
     redacted = await rest_error(trespasser.update, body="")
