@@ -52,8 +52,6 @@ FORM_TYPES = frozenset(
 UNPARSABLE_BODY = 20001
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 MAX_IDEMPOTENCY_TOKEN = 128
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 1000
 
 
 def _json(body: dict[str, Any], status: int = 200) -> web.Response:
@@ -243,8 +241,8 @@ async def create_service(request: web.Request) -> web.Response:
 
 @routes.get("/v1/Services")
 async def list_services(request: web.Request) -> web.Response:
-    page_size = _page_size(request)
-    page = _page_number(request)
+    requested = paging.read_page(request.query)
+    page_size, page = requested.size, requested.number
     rows = await messaging_services.list_services(
         request.app[POOL], account_of(request), page_size + 1, page * page_size
     )
@@ -410,8 +408,8 @@ async def create_domain(request: web.Request) -> web.Response:
 
 @routes.get("/v1/LinkShortening/Domains")
 async def list_domains(request: web.Request) -> web.Response:
-    page_size = _page_size(request)
-    page = _page_number(request)
+    requested = paging.read_page(request.query)
+    page_size, page = requested.size, requested.number
     rows = await domains.list_domains(
         request.app[POOL], account_of(request), page_size + 1, page * page_size
     )
@@ -605,7 +603,7 @@ def _v1_page_meta(
 
 def _single_page_meta(url: str, key: str, count: int) -> dict[str, Any]:
     """The v1 ``meta`` envelope of a list that fits on one page."""
-    size = count or DEFAULT_PAGE_SIZE
+    size = count or paging.DEFAULT_PAGE_SIZE
     return {
         "page": 0,
         "page_size": size,
@@ -615,17 +613,3 @@ def _single_page_meta(url: str, key: str, count: int) -> dict[str, Any]:
         "url": f"{url}?PageSize={size}&Page=0",
         "key": key,
     }
-
-
-def _page_size(request: web.Request) -> int:
-    raw = request.query.get("PageSize", str(DEFAULT_PAGE_SIZE))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise ApiError(20001, "PageSize must be between 1 and 1000.")
-    return int(raw)
-
-
-def _page_number(request: web.Request) -> int:
-    raw = request.query.get("Page", "0")
-    if not raw.isdigit():
-        raise ApiError(20001, "Page must be a non-negative integer.")
-    return int(raw)
