@@ -37,10 +37,26 @@ async def create_database(admin_url: str, name: str) -> str:
     return url
 
 
+DROP_ATTEMPTS = 5
+DROP_RETRY_S = 0.5
+
+
 async def drop_database(admin_url: str, name: str) -> None:
+    """Drop ``name``, ending its sessions.
+
+    ``WITH (FORCE)`` cannot end a superuser's backend, and an autovacuum
+    worker busy on the database is one: such a drop is tried again.
+    """
     admin = await asyncpg.connect(admin_url)
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for attempt in range(1, DROP_ATTEMPTS + 1):
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                return
+            except asyncpg.InsufficientPrivilegeError:
+                if attempt == DROP_ATTEMPTS:
+                    raise
+                await asyncio.sleep(DROP_RETRY_S)
     finally:
         await admin.close()
 
