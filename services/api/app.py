@@ -14,6 +14,7 @@ from libs.common.crypto import KeyRing
 from libs.common.db import create_pool
 from libs.common.kafka import EventProducer
 from libs.common.outbox import OutboxRelay
+from libs.common.relay import RelayProcess
 from libs.common.service import start_health_server, wait_for_stop
 from libs.common.ttlcache import TtlCache
 
@@ -86,10 +87,41 @@ def create_app(
 async def serve(settings: ApiSettings, stop: asyncio.Event) -> None:
     """Run the API and its outbox relay until ``stop`` is set."""
     keyring = KeyRing.parse(settings.master_key.get_secret_value())
-    pool = await create_pool(settings)
-    producer = EventProducer(settings)
-    await producer.start()
-    relay = asyncio.create_task(OutboxRelay(pool, producer).run(), name="outbox-relay")
+    async with contextlib.AsyncExitStack() as stack:
+        pool = await create_pool(settings)
+        stack.push_async_callback(pool.close)
+        relay = await _start_relay(settings, pool, stack)
+        await _serve_requests(settings, stop, pool, keyring, relay)
+
+
+async def _start_relay(
+    settings: ApiSettings, pool: asyncpg.Pool, stack: contextlib.AsyncExitStack
+) -> asyncio.Task[None]:
+    """The task that publishes the API's events, as the settings place it."""
+    if settings.outbox_relay == "inline":
+        producer = EventProducer(settings)
+        await producer.start()
+        stack.push_async_callback(producer.stop)
+        return asyncio.create_task(OutboxRelay(pool, producer).run(), name="relay")
+    if settings.outbox_relay == "process":
+        child = RelayProcess()
+        await child.start()
+        stack.push_async_callback(child.stop, settings.shutdown_grace_s)
+        return asyncio.create_task(child.watch(), name="relay-process")
+    return asyncio.create_task(_forever(), name="no-relay")
+
+
+async def _forever() -> None:
+    await asyncio.Event().wait()
+
+
+async def _serve_requests(
+    settings: ApiSettings,
+    stop: asyncio.Event,
+    pool: asyncpg.Pool,
+    keyring: KeyRing,
+    relay: asyncio.Task[None],
+) -> None:
     pruner = asyncio.create_task(
         prune_tokens_forever(
             pool, settings.idempotency_token_ttl_s, TOKEN_PRUNE_INTERVAL_S
@@ -123,5 +155,3 @@ async def serve(settings: ApiSettings, stop: asyncio.Event) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await health.cleanup()
-        await producer.stop()
-        await pool.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv6Address, ip_address
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
@@ -33,6 +33,10 @@ class ApiSettings(CommonSettings):
     sending_context_cache_ttl_s: float = Field(default=2.0, ge=0)
     idempotency_token_ttl_s: int = Field(default=24 * 3600, gt=0)
     max_request_bytes: int = Field(default=1024 * 1024, gt=0)
+    # Where the API's events are published from: a child process (so that
+    # publishing never delays a request), the API's own event loop, or
+    # nowhere, when relays run as a deployment of their own.
+    outbox_relay: Literal["process", "inline", "off"] = "process"
     # Creates written together in one statement, at most (group commit).
     create_batch_max: int = Field(default=256, ge=1)
 

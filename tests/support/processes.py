@@ -37,6 +37,11 @@ class ServiceProcess:
         self.log_path = log_dir / f"{module.rsplit('.', 1)[-1]}.log"
         self._proc: subprocess.Popen[bytes] | None = None
 
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None, "not started"
+        return self._proc.pid
+
     def start(self) -> None:
         log_file = self.log_path.open("ab")
         self._proc = subprocess.Popen(
